@@ -1,0 +1,32 @@
+import { parseArgs, readConfigFile, type DaemonConfig } from './config.ts';
+import { startDaemon } from './wire.ts';
+
+/** berthd entry point (also `berth daemon`). */
+export async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    process.exit(125);
+  }
+  const cfg: DaemonConfig = parsed.config;
+  if (parsed.configFile) {
+    const file = await readConfigFile(parsed.configFile);
+    for (const [k, v] of Object.entries(file) as [keyof DaemonConfig, never][]) if (!parsed.set.has(k)) cfg[k] = v;
+  }
+  const d = await startDaemon(cfg).catch((err: unknown) => {
+    process.stderr.write(`berthd: failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+  let closing = false;
+  const stop = (sig: string): void => {
+    if (closing) return;
+    closing = true;
+    d.log.info({ signal: sig }, 'shutting down; containers keep running');
+    void d.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

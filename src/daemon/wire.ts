@@ -1,0 +1,128 @@
+// The composition root: the only place that picks implementations.
+import { chmod, mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import type { Server } from 'node:http';
+import { createLogger, type Logger, run } from '../common/index.ts';
+import { ContentStore, MetadataStore } from '../store/index.ts';
+import { OverlayLayerStore, VfsLayerStore, unmount, type LayerStore } from '../storage/index.ts';
+import { ConmonMonitor, RuncRuntime, cgroupVersion } from '../runtime/index.ts';
+import { ContainerService, EventBus, ImageService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
+import { createApiServer } from '../server/index.ts';
+import type { DaemonConfig } from './config.ts';
+
+export const VERSION = '0.1.0';
+
+const LAYER_STORES: Record<'overlay2' | 'vfs', (root: string) => LayerStore> = {
+  overlay2: (root) => new OverlayLayerStore(join(root, 'overlay')),
+  vfs: (root) => new VfsLayerStore(join(root, 'vfs')),
+};
+
+export interface Daemon {
+  server: Server;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+async function which(bin: string): Promise<string | undefined> {
+  const r = await run('sh', ['-c', `command -v ${bin}`], { allowFail: true });
+  return r.code === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Build every service, reconcile state with reality, then listen. */
+export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
+  const log = createLogger(cfg.logLevel);
+  await mkdir(cfg.dataRoot, { recursive: true, mode: 0o710 });
+  await chmod(cfg.dataRoot, 0o710);
+  await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+  await mkdir(dirname(cfg.host), { recursive: true, mode: 0o700 });
+
+  let driver = cfg.storageDriver;
+  if (!driver) driver = (await OverlayLayerStore.isSupported(cfg.dataRoot)) ? 'overlay2' : 'vfs';
+  const layers = LAYER_STORES[driver](cfg.dataRoot);
+
+  const runtimeName = cfg.runtime || 'runc';
+  const runtimePath = await which(runtimeName);
+  if (!runtimePath) throw new Error(`${runtimeName} not found in PATH: install it (apt-get install ${runtimeName})`);
+  const conmon = await which('conmon');
+  if (!conmon) throw new Error('conmon not found in PATH: install it (apt-get install conmon)');
+  const runtime = new RuncRuntime(runtimeName, runtimePath, join(cfg.execRoot, 'runtime'));
+  const monitor = new ConmonMonitor(conmon, runtime, join(cfg.dataRoot, 'exits'));
+  await mkdir(join(cfg.dataRoot, 'exits'), { recursive: true });
+
+  const blobs = await ContentStore.open(cfg.dataRoot);
+  const meta = MetadataStore.open(cfg.dataRoot);
+  const events = new EventBus();
+  const cgv = await cgroupVersion();
+  const limits: Record<string, number> = {};
+  const nofile = await run('sh', ['-c', 'ulimit -Hn'], { allowFail: true });
+  if (/^\d+$/.test(nofile.stdout.trim())) limits.nofile = Number(nofile.stdout.trim());
+  const nproc = await run('sh', ['-c', 'ulimit -Hu'], { allowFail: true });
+  if (/^\d+$/.test(nproc.stdout.trim())) limits.nproc = Number(nproc.stdout.trim());
+
+  // eslint-disable-next-line prefer-const
+  let containers: ContainerService;
+  const images = new ImageService({ meta, blobs, layers, events, tmpDir: join(cfg.dataRoot, 'tmp'), log, imagesInUse: () => containers.imagesInUse() });
+  const volumes = new VolumeService({ meta, root: join(cfg.dataRoot, 'volumes'), events, log, users: (n) => containers.volumeUsers(n) });
+  containers = new ContainerService({
+    meta, layers, runtime, monitor, images, volumes, events, log,
+    containersDir: join(cfg.dataRoot, 'containers'), execRoot: join(cfg.execRoot, 'bundles'),
+    cgroupParent: cfg.cgroupParent, cgroupVersion: cgv, limits,
+    initPath: (await which('tini-static')) ?? (await which('tini')),
+  });
+  const system = new SystemService({
+    version: VERSION, apiVersion: '1.45', minApiVersion: '1.24', dataRoot: cfg.dataRoot, execRoot: cfg.execRoot,
+    storageDriver: layers.driver, runtimeName, cgroupVersion: cgv, startedAt: new Date(),
+  }, containers, images, volumes);
+
+  await rm(join(cfg.dataRoot, 'tmp'), { recursive: true, force: true });
+  await collectGarbage(meta, layers, images, containers, log);
+  await containers.reconcile();
+  containers.watch();
+
+  const server = createApiServer({ containers, images, volumes, system, events, volumeUsers: (n) => containers.volumeUsers(n) }, log);
+  await unlink(cfg.host).catch(() => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.host, () => resolve());
+  });
+  await chmod(cfg.host, 0o660);
+  log.info({ socket: cfg.host, dataRoot: cfg.dataRoot, driver: layers.driver, runtime: runtimeName, cgroup: cgv }, 'berthd is listening');
+
+  return {
+    server, log,
+    async close() {
+      containers.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      meta.close();
+      await unlink(cfg.host).catch(() => {});
+    },
+  };
+}
+
+/**
+ * After a crash: drop snapshots no layer record or container owns (an interrupted extraction, a
+ * container whose record never committed) and layer records whose snapshot is gone.
+ */
+async function collectGarbage(meta: MetadataStore, layers: LayerStore, images: ImageService, containers: ContainerService, log: Logger): Promise<void> {
+  const known = new Set<string>([...meta.listLayers().map((l) => l.chainId), ...containers.list().map((c) => c.snapshot)]);
+  const snaps = await layers.list();
+  // children first
+  for (const s of snaps.filter((x) => !known.has(x.key)).reverse()) {
+    await unmount(s.key).catch(() => {});
+    await layers.remove(s.key).catch((err: unknown) => log.warn({ err, key: s.key }, 'could not remove stale snapshot'));
+  }
+  const present = new Set((await layers.list()).map((s) => s.key));
+  for (const l of meta.listLayers()) if (!present.has(l.chainId)) meta.deleteLayer(l.chainId);
+  // images whose layers vanished are unusable: drop them
+  for (const img of meta.listImages()) {
+    const cfg = await images.config(img.id).catch(() => undefined);
+    if (!cfg || chainIds(cfg.rootfs.diff_ids).some((c) => !meta.getLayer(c))) {
+      log.warn({ id: img.id }, 'dropping image with missing layers');
+      meta.deleteImage(img.id);
+    }
+  }
+  void readdir;
+}

@@ -1,0 +1,10 @@
+export * from './events.ts';
+export * from './model.ts';
+export * from './lifecycle.ts';
+export * from './images.ts';
+export * from './volumes.ts';
+export * from './containers.ts';
+export * from './system.ts';
+export * from './logs.ts';
+export { type HostLimits } from './spec-input.ts';
+export * from './changes.ts';

@@ -1,0 +1,153 @@
+import type { Digest } from '../common/index.ts';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface MountSpec {
+  type: 'bind' | 'volume' | 'tmpfs';
+  source: string; // host path (bind), volume name (volume; '' = anonymous), '' (tmpfs)
+  target: string;
+  readOnly: boolean;
+  /** tmpfs options (size=…, mode=…), bind propagation, etc. */
+  options: string[];
+  /** volume: do not copy image content into a new volume */
+  noCopy?: boolean;
+}
+
+export interface RestartPolicy {
+  name: 'no' | 'always' | 'on-failure' | 'unless-stopped' | '';
+  maximumRetryCount: number;
+}
+
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
+export interface Resources {
+  memory: number;
+  memorySwap: number;
+  memoryReservation: number;
+  nanoCpus: number;
+  cpuShares: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+  cpusetCpus: string;
+  cpusetMems: string;
+  pidsLimit: number;
+  blkioWeight: number;
+  oomKillDisable: boolean;
+  ulimits: Ulimit[];
+}
+
+/** What a client asks for when it creates a container (Docker's Config + HostConfig, camelCase). */
+export interface ContainerSpec {
+  image: string;
+  cmd: string[] | null;
+  /** null = the image's; [] = none (`--entrypoint ""`). */
+  entrypoint: string[] | null;
+  env: string[];
+  workingDir: string;
+  user: string;
+  hostname: string;
+  domainname: string;
+  labels: Record<string, string>;
+  tty: boolean;
+  openStdin: boolean;
+  stdinOnce: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  exposedPorts: string[];
+  volumes: string[];
+  stopSignal: string;
+  stopTimeout: number | null;
+  host: {
+    binds: string[];
+    mounts: MountSpec[];
+    tmpfs: Record<string, string>;
+    volumesFrom: string[];
+    networkMode: string;
+    portBindings: Record<string, { hostIp: string; hostPort: string }[]>;
+    publishAllPorts: boolean;
+    restartPolicy: RestartPolicy;
+    autoRemove: boolean;
+    capAdd: string[];
+    capDrop: string[];
+    privileged: boolean;
+    securityOpt: string[];
+    readonlyRootfs: boolean;
+    init: boolean;
+    resources: Resources;
+    shmSize: number;
+    dns: string[];
+    dnsSearch: string[];
+    dnsOptions: string[];
+    extraHosts: string[];
+    links: string[];
+    pidMode: string;
+    ipcMode: string;
+    utsMode: string;
+    sysctls: Record<string, string>;
+    groupAdd: string[];
+    logConfig: { type: string; config: Record<string, string> };
+  };
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  error: string;
+  oomKilled: boolean;
+  startedAt: string; // ISO, '0001-01-01T00:00:00Z' when never
+  finishedAt: string;
+  /** Stopped by a user (stop/kill): restart policies other than `always` do not restart it. */
+  manuallyStopped: boolean;
+}
+
+export interface MountPoint {
+  type: 'bind' | 'volume' | 'tmpfs';
+  name: string; // volume name
+  source: string; // host path
+  destination: string;
+  readOnly: boolean;
+  mode: string;
+  propagation: string;
+  anonymous: boolean;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string; // without leading '/'
+  created: string;
+  imageId: Digest;
+  imageRef: string; // as the client gave it
+  path: string;
+  args: string[];
+  spec: ContainerSpec;
+  /** The effective config after merging the image's. */
+  entrypoint: string[];
+  cmd: string[];
+  exposedPorts: string[];
+  volumes: string[];
+  env: string[];
+  workingDir: string;
+  user: string;
+  hostname: string;
+  labels: Record<string, string>;
+  stopSignal: string;
+  state: ContainerState;
+  restartCount: number;
+  mountPoints: MountPoint[];
+  /** Snapshot key of the container's writable layer. */
+  snapshot: string;
+  logPath: string;
+  hostsPath: string;
+  resolvConfPath: string;
+  hostnamePath: string;
+  /** The cgroup path passed to the runtime. */
+  cgroupsPath: string;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -1,0 +1,86 @@
+import { generateSpec, toOciResources, type RuntimeSpec, type SpecInput, type SpecMount, type SpecResources, type NamespaceMode } from '../oci/index.ts';
+import type { ContainerRecord, Resources } from './model.ts';
+import type { ResolvedUser } from './passwd.ts';
+
+/** berthd's own hard rlimits: containers never ask for more (root here lacks CAP_SYS_RESOURCE). */
+export type HostLimits = Partial<Record<string, number>>;
+
+export interface SpecContext {
+  rootfs: string;
+  user: ResolvedUser;
+  netns: NamespaceMode;
+  limits: HostLimits;
+  initPath?: string;
+  pidPath?: string | 'host';
+  ipcPath?: string | 'host';
+}
+
+const toSpecResources = (r: Resources): SpecResources => ({
+  memory: r.memory, memorySwap: r.memorySwap, memoryReservation: r.memoryReservation, nanoCpus: r.nanoCpus,
+  cpuShares: r.cpuShares, cpuQuota: r.cpuQuota, cpuPeriod: r.cpuPeriod, cpusetCpus: r.cpusetCpus, cpusetMems: r.cpusetMems,
+  pidsLimit: r.pidsLimit || null, blkioWeight: r.blkioWeight, oomKillDisable: r.oomKillDisable,
+});
+
+const nsMode = (p: string | 'host' | undefined): NamespaceMode => (p === 'host' ? { kind: 'host' } : p ? { kind: 'path', path: p } : { kind: 'private' });
+
+/** The OCI runtime spec for a container record: the engine's half of spec generation. */
+export function buildRuntimeSpec(rec: ContainerRecord, ctx: SpecContext): RuntimeSpec {
+  const h = rec.spec.host;
+  const mounts: SpecMount[] = [
+    { destination: '/etc/hostname', source: rec.hostnamePath, type: 'bind', options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hosts', source: rec.hostsPath, type: 'bind', options: ['rbind', 'rprivate'] },
+    { destination: '/etc/resolv.conf', source: rec.resolvConfPath, type: 'bind', options: ['rbind', 'rprivate'] },
+  ];
+  for (const m of rec.mountPoints) {
+    if (m.type === 'tmpfs') {
+      const opts = m.mode ? m.mode.split(',').filter(Boolean) : [];
+      mounts.push({ destination: m.destination, source: 'tmpfs', type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts, ...(m.readOnly ? ['ro'] : [])] });
+    } else {
+      mounts.push({ destination: m.destination, source: m.source, type: 'bind', options: ['rbind', m.readOnly ? 'ro' : 'rw', 'rprivate'] });
+    }
+  }
+  let args = [rec.path, ...rec.args];
+  if (h.init && ctx.initPath) {
+    mounts.push({ destination: '/sbin/docker-init', source: ctx.initPath, type: 'bind', options: ['rbind', 'ro', 'rprivate'] });
+    args = ['/sbin/docker-init', '--', ...args];
+  }
+  const env = [...rec.env];
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${ctx.user.home || '/'}`);
+  const input: SpecInput = {
+    rootfs: ctx.rootfs,
+    readonlyRootfs: h.readonlyRootfs,
+    args,
+    env,
+    cwd: rec.workingDir || '/',
+    user: { uid: ctx.user.uid, gid: ctx.user.gid, additionalGids: ctx.user.additionalGids },
+    hostname: h.networkMode === 'host' ? '' : rec.hostname,
+    domainname: rec.spec.domainname,
+    tty: rec.spec.tty,
+    namespaces: {
+      net: ctx.netns,
+      pid: nsMode(ctx.pidPath),
+      ipc: nsMode(ctx.ipcPath),
+      uts: h.networkMode === 'host' || h.utsMode === 'host' ? { kind: 'host' } : { kind: 'private' },
+    },
+    mounts,
+    shmSize: h.shmSize || undefined,
+    capAdd: h.capAdd,
+    capDrop: h.capDrop,
+    privileged: h.privileged,
+    noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o)),
+    seccomp: h.securityOpt.some((o) => /^seccomp[:=]unconfined$/.test(o)) ? 'unconfined' : 'default',
+    ulimits: h.resources.ulimits,
+    maxRlimit: ctx.limits,
+    resources: toSpecResources(h.resources),
+    cgroupsPath: rec.cgroupsPath,
+    sysctls: h.sysctls,
+  };
+  const spec = generateSpec(input);
+  if (h.networkMode === 'host' && spec.hostname !== undefined) delete spec.hostname;
+  return spec;
+}
+
+/** OCI `linux.resources` for `runc update`. */
+export function toLinuxResources(r: Resources): object {
+  return toOciResources(toSpecResources(r));
+}

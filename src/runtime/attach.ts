@@ -1,0 +1,62 @@
+import { SeqpacketSocket } from 'node-unix-socket';
+import { EventEmitter } from 'node:events';
+
+/** Output frames from a container: 1 = stdout, 2 = stderr (Docker's stream numbers). */
+export interface OutputFrame {
+  stream: 1 | 2;
+  data: Buffer;
+}
+
+/**
+ * One connection to conmon's SOCK_SEQPACKET attach socket. Packets from conmon start with one
+ * byte (2 = stdout, 3 = stderr); bytes written go to the container's stdin. Emits 'frame'
+ * (OutputFrame) and 'end' once (conmon closed it: the container exited, or we closed).
+ */
+export class AttachConnection extends EventEmitter {
+  #sock: SeqpacketSocket;
+  #ended = false;
+  private constructor(sock: SeqpacketSocket) {
+    super();
+    this.#sock = sock;
+    sock.on('data', (b: Buffer) => {
+      if (b.length < 1) return;
+      const t = b[0];
+      if (t === 2 || t === 3) this.emit('frame', { stream: t === 2 ? 1 : 2, data: Buffer.from(b.subarray(1)) } satisfies OutputFrame);
+    });
+    const end = (): void => {
+      if (this.#ended) return;
+      this.#ended = true;
+      this.emit('end');
+    };
+    sock.on('end', end);
+    sock.on('close', end);
+    sock.on('error', end);
+  }
+
+  static connect(path: string): Promise<AttachConnection> {
+    return new Promise((resolve, reject) => {
+      const sock = new SeqpacketSocket();
+      const onErr = (e: Error): void => reject(e);
+      sock.once('error', onErr);
+      sock.connect(path, () => {
+        sock.off('error', onErr);
+        resolve(new AttachConnection(sock));
+      });
+    });
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  write(data: Buffer): void {
+    if (!this.#ended) this.#sock.write(data);
+  }
+
+  close(): void {
+    if (this.#ended) return;
+    this.#sock.destroy();
+    this.#ended = true;
+    this.emit('end');
+  }
+}

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { open, readFile, stat, unlink, mkdir, appendFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError, isErrno } from '../common/index.ts';
+import type { ExitInfo, Monitor, MonitorIo } from './monitor.ts';
+import type { OciRuntime } from './oci-runtime.ts';
+
+/**
+ * conmon 2.1.x as the per-container monitor. conmon runs `<runtime> create`; the engine runs
+ * `<runtime> start`. Exit codes land in `<exitDir>/<id>`; after an OOM kill conmon also writes
+ * `<bundle>/oom` (its persist dir is the bundle).
+ */
+export class ConmonMonitor implements Monitor {
+  constructor(
+    private readonly conmonPath: string,
+    private readonly runtime: OciRuntime,
+    private readonly exitDir: string,
+  ) {}
+
+  async create(id: string, bundle: string, io: MonitorIo): Promise<{ pid: number }> {
+    await mkdir(this.exitDir, { recursive: true });
+    await unlink(join(this.exitDir, id)).catch(() => {});
+    const args = [
+      '--api-version', '1', '-c', id, '-u', id, '-n', id,
+      '-r', this.runtime.path, '-b', bundle, '-p', join(bundle, 'pidfile'),
+      '--exit-dir', this.exitDir, '-0', bundle,
+      '-l', `k8s-file:${io.logPath}`, '--log-level', 'error', '--syslog',
+      '--full-attach', '--socket-dir-path', bundle, '--conmon-pidfile', join(bundle, 'conmon.pid'),
+      ...this.runtime.globalArgs.flatMap((a) => ['--runtime-arg', a]),
+    ];
+    if (io.logSizeMax) args.push('--log-size-max', String(io.logSizeMax));
+    if (io.tty) args.push('-t');
+    // compat: without --leave-stdin-open conmon closes stdin when the first attach client leaves
+    if (io.stdin) args.push('-i', '--leave-stdin-open');
+    const errLog = await open(join(bundle, 'conmon.err'), 'a');
+    const child = spawn(this.conmonPath, args, {
+      stdio: ['ignore', errLog.fd, errLog.fd, 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+      detached: true,
+    });
+    await errLog.close();
+    child.unref();
+    const sync = child.stdio[3] as NodeJS.ReadableStream;
+    const start = child.stdio[4] as NodeJS.WritableStream;
+    start.write('\0');
+    const text = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      sync.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('}')) resolve(buf);
+      });
+      sync.on('end', () => resolve(buf));
+      child.on('error', (e) => reject(new BerthError('internal', `conmon: ${e.message}`)));
+    });
+    (sync as unknown as { destroy(): void }).destroy();
+    (start as unknown as { destroy(): void }).destroy();
+    let msg: { data?: number; message?: string };
+    try {
+      msg = JSON.parse(text.slice(0, text.indexOf('}') + 1)) as { data?: number; message?: string };
+    } catch {
+      const err = await readFile(join(bundle, 'conmon.err'), 'utf8').catch(() => '');
+      throw new BerthError('internal', `conmon failed to create the container: ${err.trim() || 'no reply'}`);
+    }
+    if (typeof msg.data !== 'number' || msg.data < 0) {
+      throw new BerthError('internal', cleanRuntimeMessage(msg.message ?? 'container create failed'));
+    }
+    return { pid: msg.data };
+  }
+
+  async exit(id: string): Promise<ExitInfo | undefined> {
+    const f = join(this.exitDir, id);
+    let text: string;
+    let mtime: Date;
+    try {
+      [text, mtime] = await Promise.all([readFile(f, 'utf8'), stat(f).then((s) => s.mtime)]);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    if (text.trim() === '') return undefined; // being written
+    const code = Number.parseInt(text.trim(), 10);
+    return { code: Number.isNaN(code) ? 255 : code, oomKilled: false, finishedAt: mtime };
+  }
+
+  async clearExit(id: string): Promise<void> {
+    await unlink(join(this.exitDir, id)).catch(() => {});
+  }
+
+  attachSocket(bundle: string): string {
+    return join(bundle, 'attach');
+  }
+
+  async resize(bundle: string, rows: number, cols: number): Promise<void> {
+    // conmon's ctl fifo: "<type> <rows> <cols>\n", type 1 = resize
+    await appendFile(join(bundle, 'ctl'), `1 ${rows} ${cols}\n`);
+  }
+
+  watchExits(fn: (id: string) => void): () => void {
+    const w = watch(this.exitDir, (_ev, name) => {
+      if (name && !name.startsWith('.')) fn(name.toString());
+    });
+    return () => w.close();
+  }
+}
+
+/** OOM: conmon writes `<persist dir>/oom`; the persist dir is the bundle. */
+export async function wasOomKilled(bundle: string): Promise<boolean> {
+  try {
+    await stat(join(bundle, 'oom'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cleanRuntimeMessage(m: string): string {
+  // runc's create error arrives as a log line: keep the human part
+  const j = /"msg":"((?:[^"\\]|\\.)*)"/.exec(m);
+  const text = j ? JSON.parse(`"${j[1]}"`) as string : m;
+  return text.replace(/^time="[^"]*" level=\w+ msg="?/, '').replace(/"$/, '').trim();
+}

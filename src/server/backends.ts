@@ -1,0 +1,23 @@
+// The engine services berthd's server needs, declared here so the server depends on interfaces
+// it owns; the engine's services satisfy them structurally (see daemon/wire.ts).
+import type {
+  ContainerService, ImageService, VolumeService, SystemService, EventBus,
+} from '../engine/index.ts';
+
+export type ContainerBackend = Pick<ContainerService,
+  'create' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'rename' | 'wait' | 'pause' | 'unpause' | 'top' | 'logs' |
+  'attach' | 'resize' | 'stats' | 'changes' | 'export' | 'commit' | 'update' | 'prune' | 'list' | 'get' | 'sizeRw' | 'resolve'>;
+export type ImageBackend = Pick<ImageService, 'get' | 'list' | 'load' | 'save' | 'importTarball' | 'tag' | 'remove' | 'history' | 'prune' | 'resolve' | 'config'>;
+export type VolumeBackend = Pick<VolumeService, 'create' | 'get' | 'list' | 'remove' | 'prune' | 'size'>;
+export type SystemBackend = Pick<SystemService, 'info' | 'version' | 'df'>;
+export type EventsBackend = Pick<EventBus, 'subscribe'>;
+
+export interface Backends {
+  containers: ContainerBackend;
+  images: ImageBackend;
+  volumes: VolumeBackend;
+  system: SystemBackend;
+  events: EventsBackend;
+  /** Volume users, for `docker volume ls` and inspect's UsageData. */
+  volumeUsers: (name: string) => string[];
+}

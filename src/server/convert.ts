@@ -1,0 +1,299 @@
+// Engine records ⇄ Engine API wire objects (v1.45 casing). Request bodies enter as `unknown` and are validated here.
+import { BerthError, shortId } from '../common/index.ts';
+import type { ContainerRecord, ContainerSpec, ImageView, MountSpec, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
+import type * as W from '../api/index.ts';
+
+const bad = (m: string): BerthError => new BerthError('invalid-argument', m);
+
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(`invalid ${what}: expected an object`);
+  return v as Record<string, unknown>;
+}
+function strs(v: unknown, what: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad(`invalid ${what}: expected a list of strings`);
+  return v as string[];
+}
+function strsOrNull(v: unknown, what: string): string[] | null {
+  if (v === undefined || v === null) return null;
+  return strs(v, what);
+}
+function str(v: unknown, what: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw bad(`invalid ${what}: expected a string`);
+  return v;
+}
+function num(v: unknown, what: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`invalid ${what}: expected a number`);
+  return v;
+}
+function bool(v: unknown): boolean {
+  return v === true;
+}
+function strMap(v: unknown, what: string): Record<string, string> {
+  const o = obj(v, what);
+  for (const [k, x] of Object.entries(o)) if (typeof x !== 'string') throw bad(`invalid ${what}: value of ${k} is not a string`);
+  return o as Record<string, string>;
+}
+
+/** Docker's Resources fields (shared by create and update). */
+export function resourcesFrom(h: Record<string, unknown>): Resources {
+  const ul = h.Ulimits === null || h.Ulimits === undefined ? [] : h.Ulimits;
+  if (!Array.isArray(ul)) throw bad('invalid Ulimits');
+  return {
+    memory: num(h.Memory, 'Memory'), memorySwap: num(h.MemorySwap, 'MemorySwap'), memoryReservation: num(h.MemoryReservation, 'MemoryReservation'),
+    nanoCpus: num(h.NanoCpus, 'NanoCpus'), cpuShares: num(h.CpuShares, 'CpuShares'), cpuQuota: num(h.CpuQuota, 'CpuQuota'), cpuPeriod: num(h.CpuPeriod, 'CpuPeriod'),
+    cpusetCpus: str(h.CpusetCpus, 'CpusetCpus'), cpusetMems: str(h.CpusetMems, 'CpusetMems'),
+    pidsLimit: h.PidsLimit === null ? 0 : num(h.PidsLimit, 'PidsLimit'), blkioWeight: num(h.BlkioWeight, 'BlkioWeight'),
+    oomKillDisable: bool(h.OomKillDisable),
+    ulimits: ul.map((u: unknown) => {
+      const o = obj(u, 'Ulimit');
+      return { name: str(o.Name, 'Ulimit.Name'), soft: num(o.Soft, 'Ulimit.Soft'), hard: num(o.Hard, 'Ulimit.Hard') };
+    }),
+  };
+}
+
+/** POST /containers/create body → engine spec. */
+export function specFromCreate(body: unknown): ContainerSpec {
+  const c = obj(body, 'container config');
+  const h = obj(c.HostConfig, 'HostConfig');
+  if (!c.Image || typeof c.Image !== 'string') throw bad('Config cannot be empty in order to create a container');
+  const rp = obj(h.RestartPolicy, 'RestartPolicy');
+  const mounts = h.Mounts === null || h.Mounts === undefined ? [] : h.Mounts;
+  if (!Array.isArray(mounts)) throw bad('invalid Mounts');
+  const lc = obj(h.LogConfig, 'LogConfig');
+  const pb = obj(h.PortBindings, 'PortBindings');
+  const stopTimeout = c.StopTimeout === undefined || c.StopTimeout === null ? null : num(c.StopTimeout, 'StopTimeout');
+  return {
+    image: c.Image,
+    cmd: strsOrNull(c.Cmd, 'Cmd'),
+    entrypoint: strsOrNull(c.Entrypoint, 'Entrypoint'),
+    env: strs(c.Env, 'Env'),
+    workingDir: str(c.WorkingDir, 'WorkingDir'),
+    user: str(c.User, 'User'),
+    hostname: str(c.Hostname, 'Hostname'),
+    domainname: str(c.Domainname, 'Domainname'),
+    labels: strMap(c.Labels, 'Labels'),
+    tty: bool(c.Tty), openStdin: bool(c.OpenStdin), stdinOnce: bool(c.StdinOnce),
+    attachStdin: bool(c.AttachStdin), attachStdout: bool(c.AttachStdout), attachStderr: bool(c.AttachStderr),
+    exposedPorts: Object.keys(obj(c.ExposedPorts, 'ExposedPorts')),
+    volumes: Object.keys(obj(c.Volumes, 'Volumes')),
+    stopSignal: str(c.StopSignal, 'StopSignal'),
+    stopTimeout,
+    host: {
+      binds: strs(h.Binds, 'Binds'),
+      mounts: mounts.map((m: unknown): MountSpec => {
+        const o = obj(m, 'Mount');
+        const type = str(o.Type, 'Mount.Type') || 'volume';
+        if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw bad(`invalid mount config: mount type unknown: "${type}"`);
+        const to = obj(o.TmpfsOptions, 'TmpfsOptions');
+        const opts: string[] = [];
+        if (to.SizeBytes) opts.push(`size=${num(to.SizeBytes, 'SizeBytes')}`);
+        if (to.Mode) opts.push(`mode=${num(to.Mode, 'Mode').toString(8)}`);
+        return { type, source: str(o.Source, 'Mount.Source'), target: str(o.Target, 'Mount.Target'), readOnly: bool(o.ReadOnly), options: opts, noCopy: bool(obj(o.VolumeOptions, 'VolumeOptions').NoCopy) };
+      }),
+      tmpfs: strMap(h.Tmpfs, 'Tmpfs'),
+      volumesFrom: strs(h.VolumesFrom, 'VolumesFrom'),
+      networkMode: str(h.NetworkMode, 'NetworkMode') || 'default',
+      portBindings: Object.fromEntries(Object.entries(pb).map(([k, v]) => [k, (Array.isArray(v) ? v : []).map((b: unknown) => {
+        const o = obj(b, 'PortBinding');
+        return { hostIp: str(o.HostIp, 'HostIp'), hostPort: str(o.HostPort, 'HostPort') };
+      })])),
+      publishAllPorts: bool(h.PublishAllPorts),
+      restartPolicy: { name: (str(rp.Name, 'RestartPolicy.Name') || 'no') as ContainerSpec['host']['restartPolicy']['name'], maximumRetryCount: num(rp.MaximumRetryCount, 'MaximumRetryCount') },
+      autoRemove: bool(h.AutoRemove),
+      capAdd: strs(h.CapAdd, 'CapAdd'), capDrop: strs(h.CapDrop, 'CapDrop'),
+      privileged: bool(h.Privileged), securityOpt: strs(h.SecurityOpt, 'SecurityOpt'),
+      readonlyRootfs: bool(h.ReadonlyRootfs), init: bool(h.Init),
+      resources: resourcesFrom(h),
+      shmSize: num(h.ShmSize, 'ShmSize'),
+      dns: strs(h.Dns, 'Dns'), dnsSearch: strs(h.DnsSearch, 'DnsSearch'), dnsOptions: strs(h.DnsOptions, 'DnsOptions'),
+      extraHosts: strs(h.ExtraHosts, 'ExtraHosts'), links: strs(h.Links, 'Links'),
+      pidMode: str(h.PidMode, 'PidMode'), ipcMode: str(h.IpcMode, 'IpcMode'), utsMode: str(h.UTSMode, 'UTSMode'),
+      sysctls: strMap(h.Sysctls, 'Sysctls'), groupAdd: strs(h.GroupAdd, 'GroupAdd'),
+      logConfig: { type: str(lc.Type, 'LogConfig.Type') || 'json-file', config: strMap(lc.Config, 'LogConfig.Config') },
+    },
+  };
+}
+
+const toSet = (xs: string[]): Record<string, object> | null => (xs.length ? Object.fromEntries(xs.map((x) => [x, {}])) : null);
+
+function hostConfigOf(r: ContainerRecord): W.HostConfig {
+  const h = r.spec.host;
+  const res = h.resources;
+  return {
+    Binds: h.binds.length ? h.binds : null, ContainerIDFile: '', LogConfig: { Type: h.logConfig.type, Config: h.logConfig.config },
+    NetworkMode: h.networkMode, PortBindings: Object.fromEntries(Object.entries(h.portBindings).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
+    RestartPolicy: { Name: h.restartPolicy.name || 'no', MaximumRetryCount: h.restartPolicy.maximumRetryCount },
+    AutoRemove: h.autoRemove, VolumeDriver: '', VolumesFrom: h.volumesFrom.length ? h.volumesFrom : null, ConsoleSize: [0, 0],
+    CapAdd: h.capAdd.length ? h.capAdd : null, CapDrop: h.capDrop.length ? h.capDrop : null, CgroupnsMode: 'host',
+    Dns: h.dns, DnsOptions: h.dnsOptions, DnsSearch: h.dnsSearch, ExtraHosts: h.extraHosts.length ? h.extraHosts : null, GroupAdd: h.groupAdd.length ? h.groupAdd : null,
+    IpcMode: h.ipcMode || 'private', Cgroup: '', Links: h.links.length ? h.links : null, OomScoreAdj: 0, PidMode: h.pidMode, Privileged: h.privileged,
+    PublishAllPorts: h.publishAllPorts, ReadonlyRootfs: h.readonlyRootfs, SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
+    Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : undefined, UTSMode: h.utsMode, UsernsMode: '', ShmSize: h.shmSize || 67108864, Runtime: 'runc', Isolation: '',
+    CpuShares: res.cpuShares, Memory: res.memory, NanoCpus: res.nanoCpus, CgroupParent: '', BlkioWeight: res.blkioWeight,
+    BlkioWeightDevice: [], BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [],
+    CpuPeriod: res.cpuPeriod, CpuQuota: res.cpuQuota, CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: res.cpusetCpus, CpusetMems: res.cpusetMems,
+    Devices: [], DeviceCgroupRules: null, DeviceRequests: null, MemoryReservation: res.memoryReservation, MemorySwap: res.memorySwap,
+    MemorySwappiness: null, OomKillDisable: res.oomKillDisable, PidsLimit: res.pidsLimit || null, Ulimits: res.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+    CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    Mounts: r.spec.host.mounts.length ? r.spec.host.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })) : undefined,
+    Init: h.init || null,
+    MaskedPaths: h.privileged ? null : ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'],
+    ReadonlyPaths: h.privileged ? null : ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+  } as unknown as W.HostConfig;
+}
+
+function configOf(r: ContainerRecord): W.ContainerConfig {
+  return {
+    Hostname: r.hostname, Domainname: r.spec.domainname, User: r.user,
+    AttachStdin: r.spec.attachStdin, AttachStdout: r.spec.attachStdout, AttachStderr: r.spec.attachStderr,
+    ExposedPorts: toSet(r.exposedPorts) ?? undefined, Tty: r.spec.tty, OpenStdin: r.spec.openStdin, StdinOnce: r.spec.stdinOnce,
+    Env: r.env, Cmd: r.cmd.length ? r.cmd : null, Image: r.imageRef, Volumes: toSet(r.volumes), WorkingDir: r.workingDir === '/' && !r.spec.workingDir ? '' : r.workingDir,
+    Entrypoint: r.entrypoint.length ? r.entrypoint : null, OnBuild: null, Labels: r.labels,
+    ...(r.spec.stopSignal ? { StopSignal: r.spec.stopSignal } : {}),
+    ...(r.spec.stopTimeout !== null ? { StopTimeout: r.spec.stopTimeout } : {}),
+  } as W.ContainerConfig;
+}
+
+function networkSettingsOf(r: ContainerRecord): W.NetworkSettings {
+  const mode = r.spec.host.networkMode === 'default' ? 'bridge' : r.spec.host.networkMode;
+  const networks: Record<string, W.EndpointSettings> = {};
+  if (!mode.startsWith('container:')) {
+    networks[mode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null } as unknown as W.EndpointSettings;
+  }
+  return {
+    Bridge: '', SandboxID: '', SandboxKey: r.state.pid ? `/proc/${r.state.pid}/ns/net` : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: Object.fromEntries(r.exposedPorts.map((p) => [p, null])), SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+    Networks: networks,
+  } as unknown as W.NetworkSettings;
+}
+
+function mountsOf(r: ContainerRecord): W.MountPoint[] {
+  return r.mountPoints.map((m) => ({
+    Type: m.type, ...(m.type === 'volume' ? { Name: m.name, Driver: 'local' } : {}), Source: m.source, Destination: m.destination,
+    Mode: m.mode, RW: !m.readOnly, Propagation: m.propagation,
+  })) as W.MountPoint[];
+}
+
+export function toContainerInspect(r: ContainerRecord, driver: string, sizes?: { rw: number; rootFs: number }): W.ContainerInspectResponse {
+  const s = r.state;
+  return {
+    Id: r.id, Created: r.created, Path: r.path, Args: r.args,
+    State: {
+      Status: s.status, Running: s.status === 'running' || s.status === 'paused', Paused: s.status === 'paused', Restarting: s.status === 'restarting',
+      OOMKilled: s.oomKilled, Dead: s.status === 'dead', Pid: s.pid, ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+    },
+    Image: r.imageId, ResolvConfPath: r.resolvConfPath, HostnamePath: r.hostnamePath, HostsPath: r.hostsPath, LogPath: r.logPath,
+    Name: `/${r.name}`, RestartCount: r.restartCount, Driver: driver, Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '',
+    ExecIDs: null, HostConfig: hostConfigOf(r),
+    GraphDriver: { Name: driver, Data: null },
+    ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
+    Mounts: mountsOf(r), Config: configOf(r), NetworkSettings: networkSettingsOf(r),
+  } as W.ContainerInspectResponse;
+}
+
+/** `docker ps` rows: Names with a leading slash, Command as one string, Status in words. */
+export function toContainerSummary(r: ContainerRecord, status: string, size?: { rw: number; rootFs: number }): W.ContainerSummary {
+  const mode = r.spec.host.networkMode === 'default' ? 'bridge' : r.spec.host.networkMode;
+  return {
+    Id: r.id, Names: [`/${r.name}`], Image: r.imageRef, ImageID: r.imageId, Command: [r.path, ...r.args].map(quoteArg).join(' '),
+    Created: Math.floor(Date.parse(r.created) / 1000), Ports: [], Labels: r.labels, State: r.state.status, Status: status,
+    ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootFs } : {}),
+    HostConfig: { NetworkMode: mode }, NetworkSettings: { Networks: networkSettingsOf(r).Networks }, Mounts: mountsOf(r),
+  } as W.ContainerSummary;
+}
+
+// compat: docker joins the command with spaces, quoting nothing; keep that
+const quoteArg = (a: string): string => a;
+
+/** Status words as dockerd computes them (the CLI prints them verbatim). */
+export function statusText(r: ContainerRecord, now = Date.now()): string {
+  const s = r.state;
+  const ago = (iso: string): string => humanDuration(now - Date.parse(iso));
+  switch (s.status) {
+    case 'running':
+      return `Up ${ago(s.startedAt)}`;
+    case 'paused':
+      return `Up ${ago(s.startedAt)} (Paused)`;
+    case 'restarting':
+      return `Restarting (${s.exitCode}) ${ago(s.finishedAt)} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    case 'created':
+      return 'Created';
+    default:
+      return s.finishedAt.startsWith('0001') ? 'Created' : `Exited (${s.exitCode}) ${ago(s.finishedAt)} ago`;
+  }
+}
+
+/** go-units HumanDuration. */
+export function humanDuration(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec < 1) return 'Less than a second';
+  if (sec === 1) return '1 second';
+  if (sec < 60) return `${sec} seconds`;
+  const min = Math.floor(sec / 60);
+  if (min === 1) return 'About a minute';
+  if (min < 60) return `${min} minutes`;
+  const hours = Math.round(sec / 3600);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(hours / 24 / 365)} years`;
+}
+
+export function toImageSummary(v: ImageView, containers: number): W.ImageSummary {
+  return {
+    Id: v.record.id, ParentId: v.record.parent, RepoTags: v.repoTags, RepoDigests: v.repoDigests,
+    Created: Math.floor(Date.parse(v.config.created ?? v.record.created) / 1000) || 0, Size: v.record.size, SharedSize: -1,
+    Labels: v.config.config?.Labels ?? {}, Containers: containers,
+  } as W.ImageSummary;
+}
+
+export function toImageInspect(v: ImageView, driver: string): W.ImageInspect {
+  const c = v.config.config ?? {};
+  const cfg = {
+    Hostname: '', Domainname: '', User: c.User ?? '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+    ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}), Tty: false, OpenStdin: false, StdinOnce: false,
+    Env: c.Env ?? null, Cmd: c.Cmd ?? null, Image: '', Volumes: c.Volumes ?? null, WorkingDir: c.WorkingDir ?? '',
+    Entrypoint: c.Entrypoint ?? null, OnBuild: c.OnBuild ?? null, Labels: c.Labels ?? null,
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}), ...(c.Shell ? { Shell: c.Shell } : {}), ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
+  };
+  return {
+    Id: v.record.id, RepoTags: v.repoTags, RepoDigests: v.repoDigests, Parent: v.record.parent, Comment: v.config.comment ?? '',
+    Created: v.config.created ?? v.record.created, DockerVersion: v.config.docker_version ?? '', Author: v.config.author ?? '',
+    Config: cfg, Architecture: v.config.architecture, ...(v.config.variant ? { Variant: v.config.variant } : {}), Os: v.config.os,
+    Size: v.record.size, GraphDriver: { Name: driver, Data: null },
+    RootFS: { Type: 'layers', Layers: v.config.rootfs.diff_ids }, Metadata: { LastTagTime: v.record.loadedAt },
+  } as unknown as W.ImageInspect;
+}
+
+export function toVolume(v: VolumeRecord, usage?: { size: number; refCount: number }): W.Volume {
+  const options = Object.fromEntries(Object.entries(v.options).filter(([k]) => !k.startsWith('berth.')));
+  return {
+    CreatedAt: v.createdAt, Driver: v.driver, Labels: v.labels, Mountpoint: v.mountpoint, Name: v.name,
+    Options: Object.keys(options).length ? options : null, Scope: 'local',
+    ...(usage ? { UsageData: { Size: usage.size, RefCount: usage.refCount } } : {}),
+  } as W.Volume;
+}
+
+export function toEvent(e: EngineEvent): W.EventMessage {
+  const time = Number(e.timeNano / 1_000_000_000n);
+  const base = { Type: e.type, Action: e.action, Actor: { ID: e.actor.id, Attributes: e.actor.attributes }, scope: 'local', time, timeNano: Number(e.timeNano) };
+  // compat: the deprecated status/id/from fields, which older clients still read
+  if (e.type === 'container' || e.type === 'image') {
+    return { status: e.action, id: e.actor.id, ...(e.actor.attributes.image ? { from: e.actor.attributes.image } : {}), ...base } as unknown as W.EventMessage;
+  }
+  return base as unknown as W.EventMessage;
+}
+
+export { shortId };

@@ -1,0 +1,145 @@
+import { BerthError, invalid } from '../../common/index.ts';
+import type { Router } from '../router.ts';
+import { checkFilters, jsonLines, parseFilters, qBool, sendJson } from '../http.ts';
+import type { Backends } from '../backends.ts';
+import { toImageInspect, toImageSummary } from '../convert.ts';
+import { applyChanges, type ImageView } from '../../engine/index.ts';
+import { durationMs, labelMatch } from './containers.ts';
+
+export function imageRoutes(r: Router, b: Backends): void {
+  const im = b.images;
+
+  r.get('/images/json', async (req) => {
+    const f = parseFilters(req.query);
+    checkFilters(f, ['before', 'dangling', 'label', 'reference', 'since', 'until']);
+    const all = qBool(req.query, 'all');
+    const used = new Map<string, number>();
+    for (const c of b.containers.list()) used.set(c.imageId, (used.get(c.imageId) ?? 0) + 1);
+    let list = await im.list();
+    const createdOf = (v: ImageView): number => Date.parse(v.config.created ?? v.record.created);
+    const before = f.has('before') ? createdOf(await im.get(f.get('before')![0]!)) : undefined;
+    const since = f.has('since') ? createdOf(await im.get(f.get('since')![0]!)) : undefined;
+    const dangling = f.get('dangling')?.[0];
+    if (dangling !== undefined && !['true', 'false', '1', '0'].includes(dangling)) throw invalid(`Invalid filter 'dangling=${dangling}'`);
+    list = list.filter((v) => {
+      const isDangling = v.repoTags.length === 0;
+      if (dangling !== undefined && (dangling === 'true' || dangling === '1') !== isDangling) return false;
+      if (f.has('reference') && !f.get('reference')!.some((pat) => v.repoTags.some((t) => refMatch(pat, t)))) return false;
+      if (!labelMatch(f, v.config.config?.Labels ?? {})) return false;
+      if (before !== undefined && createdOf(v) >= before) return false;
+      if (since !== undefined && createdOf(v) <= since) return false;
+      if (f.has('until')) {
+        const u = f.get('until')![0]!;
+        const lim = /^\d+$/.test(u) ? Number(u) * 1000 : Date.now() - durationMs(u);
+        if (createdOf(v) >= lim) return false;
+      }
+      return true;
+    });
+    // compat: without -a, docker hides untagged parents of other images (intermediate build images)
+    if (!all) {
+      const parents = new Set(list.map((v) => v.record.parent).filter(Boolean));
+      list = list.filter((v) => v.repoTags.length > 0 || !parents.has(v.record.id));
+    }
+    list.sort((a, c) => createdOf(c) - createdOf(a));
+    sendJson(req.res, 200, list.map((v) => toImageSummary(v, used.get(v.record.id) ?? 0)));
+  });
+
+  r.post('/images/create', async (req) => {
+    const fromSrc = req.query.get('fromSrc');
+    const fromImage = req.query.get('fromImage');
+    if (fromSrc !== null) {
+      if (fromSrc !== '-') throw new BerthError('not-implemented', 'importing from a URL is not supported');
+      const repo = req.query.get('repo') ?? '';
+      const tag = req.query.get('tag') ?? '';
+      const changes = req.query.getAll('changes').flatMap((x) => x.split('\n'));
+      const cfg = applyChanges({}, changes);
+      const out = jsonLines(req.res);
+      const id = await im.importTarball(req.raw, { ref: repo ? (tag ? `${repo}:${tag}` : repo) : undefined, message: req.query.get('message') ?? '', changes: cfg, signal: req.signal });
+      out.write({ status: id });
+      out.end();
+      return;
+    }
+    if (fromImage) {
+      // TODO(#4): the registry client. Until then a pull of an image we hold is a no-op, like docker's "up to date".
+      const tag = req.query.get('tag');
+      const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+      try {
+        im.resolve(ref);
+      } catch {
+        throw new BerthError('not-found', `pull access denied for ${fromImage}, repository does not exist or may require 'docker login': berth has no registry client yet`);
+      }
+      const out = jsonLines(req.res);
+      out.write({ status: `Status: Image is up to date for ${ref}` });
+      out.end();
+      return;
+    }
+    throw invalid('either fromSrc or fromImage must be given');
+  });
+
+  r.post('/images/load', async (req) => {
+    const quiet = qBool(req.query, 'quiet');
+    const out = jsonLines(req.res);
+    try {
+      const loaded = await im.load(req.raw, { progress: quiet ? () => {} : (e) => (e.stream ? undefined : out.write(e)), signal: req.signal });
+      for (const l of loaded) out.write({ stream: `${l}\n` });
+    } catch (err) {
+      if (!out.started) throw err;
+      out.fail(err);
+    }
+    out.end();
+  });
+
+  const save = async (req: Parameters<Parameters<Router['get']>[1]>[0], names: string[]): Promise<void> => {
+    for (const n of names) im.resolve(n); // 404 before any byte
+    const s = await im.save(names);
+    req.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    await new Promise<void>((resolve, reject) => {
+      s.on('error', reject);
+      req.res.on('close', resolve);
+      s.pipe(req.res);
+    }).catch(() => req.res.destroy());
+  };
+  r.get('/images/get', async (req) => save(req, req.query.getAll('names')));
+  r.get('/images/{name*}/get', async (req) => save(req, [req.params.name!]));
+
+  r.get('/images/{name*}/json', async (req) => {
+    sendJson(req.res, 200, toImageInspect(await im.get(req.params.name!), b.system.version.storageDriver));
+  });
+
+  r.get('/images/{name*}/history', async (req) => {
+    const h = await im.history(req.params.name!);
+    sendJson(req.res, 200, h.map((x) => ({ Id: x.id, Created: x.created, CreatedBy: x.createdBy, Tags: x.tags.length ? x.tags : null, Size: x.size, Comment: x.comment })));
+  });
+
+  r.post('/images/{name*}/tag', async (req) => {
+    const repo = req.query.get('repo');
+    if (!repo) throw invalid('repository name must have at least one component');
+    const tag = req.query.get('tag') || 'latest';
+    await im.tag(req.params.name!, `${repo}:${tag}`);
+    req.res.writeHead(201).end();
+  });
+
+  r.post('/images/prune', async (req) => {
+    const f = parseFilters(req.query);
+    checkFilters(f, ['dangling', 'label', 'label!', 'until']);
+    const dangling = f.get('dangling')?.[0] ?? 'true';
+    const res = await im.prune({ all: dangling === 'false' || dangling === '0', match: (v) => labelMatch(f, v.config.config?.Labels ?? {}) });
+    sendJson(req.res, 200, { ImagesDeleted: res.deleted.map((d) => (d.deleted ? { Deleted: d.deleted } : { Untagged: d.untagged })), SpaceReclaimed: res.spaceReclaimed });
+  });
+
+  r.delete('/images/{name*}', async (req) => {
+    const res = await im.remove(req.params.name!, { force: qBool(req.query, 'force'), noPrune: qBool(req.query, 'noprune') });
+    sendJson(req.res, 200, res.map((d) => (d.deleted ? { Deleted: d.deleted } : { Untagged: d.untagged })));
+  });
+
+  r.get('/images/search', () => {
+    throw new BerthError('not-implemented', 'search is not implemented yet'); // TODO(#4)
+  });
+}
+
+/** Docker's reference filter: a glob on `repo:tag` (or on the repository alone). */
+function refMatch(pattern: string, tag: string): boolean {
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  const repo = tag.slice(0, tag.lastIndexOf(':'));
+  return re.test(tag) || re.test(repo);
+}

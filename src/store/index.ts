@@ -1,0 +1,2 @@
+export * from './content-store.ts';
+export * from './metadata.ts';

@@ -27,7 +27,9 @@ function zone(layer) {
   const message = `src/${layer} may import only from: ${allowed.length ? allowed.map((l) => `src/${l}`).join(', ') : 'nothing of ours'} (imports point down; see STYLE.md)`;
   const patterns = forbidden.map((l) => ({ group: [`../${l}`, `../${l}/*`, `../../${l}`, `../../${l}/*`, `../../../${l}/*`], message }));
   // Another layer is imported only through its index.ts.
-  patterns.push({ group: allowed.flatMap((l) => [`../${l}/*`, `../../${l}/*`, `!../${l}/index.ts`, `!../../${l}/index.ts`]), message: 'import another folder only through its index.ts' });
+  if (allowed.length) {
+    patterns.push({ group: allowed.flatMap((l) => [`../${l}/*`, `../../${l}/*`, `!../${l}/index.ts`, `!../../${l}/index.ts`]), message: 'import another folder only through its index.ts' });
+  }
   const rules = { 'no-restricted-imports': ['error', { patterns }] };
   if (layer === 'engine') rules['no-restricted-imports'][1].paths = [{ name: 'node:http', message: 'engine never imports node:http' }];
   return { files: [`src/${layer}/**/*.ts`], ignores: ['**/*.test.ts'], rules };

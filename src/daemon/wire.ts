@@ -1,5 +1,5 @@
 // The composition root: the only place that picks implementations.
-import { chmod, mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { createLogger, type Logger, run } from '../common/index.ts';
@@ -35,6 +35,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   await chmod(cfg.dataRoot, 0o710);
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
   await mkdir(dirname(cfg.host), { recursive: true, mode: 0o700 });
+  const pidFile = await lockDataRoot(cfg.dataRoot);
 
   let driver = cfg.storageDriver;
   if (!driver) driver = (await OverlayLayerStore.isSupported(cfg.dataRoot)) ? 'overlay2' : 'vfs';
@@ -59,7 +60,6 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const nproc = await run('sh', ['-c', 'ulimit -Hu'], { allowFail: true });
   if (/^\d+$/.test(nproc.stdout.trim())) limits.nproc = Number(nproc.stdout.trim());
 
-  // eslint-disable-next-line prefer-const
   let containers: ContainerService;
   const images = new ImageService({ meta, blobs, layers, events, tmpDir: join(cfg.dataRoot, 'tmp'), log, imagesInUse: () => containers.imagesInUse() });
   const volumes = new VolumeService({ meta, root: join(cfg.dataRoot, 'volumes'), events, log, users: (n) => containers.volumeUsers(n) });
@@ -98,8 +98,21 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       });
       meta.close();
       await unlink(cfg.host).catch(() => {});
+      await unlink(pidFile).catch(() => {});
     },
   };
+}
+
+/** One berthd per data root: a pid file naming a live berthd refuses a second one. */
+async function lockDataRoot(dataRoot: string): Promise<string> {
+  const pidFile = join(dataRoot, 'berthd.pid');
+  const old = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (old && old !== process.pid) {
+    const cmdline = await readFile(`/proc/${old}/cmdline`, 'utf8').catch(() => '');
+    if (/berth/.test(cmdline)) throw new Error(`another berthd (pid ${old}) is using ${dataRoot}`);
+  }
+  await writeFile(pidFile, `${process.pid}\n`);
+  return pidFile;
 }
 
 /**
@@ -124,5 +137,4 @@ async function collectGarbage(meta: MetadataStore, layers: LayerStore, images: I
       meta.deleteImage(img.id);
     }
   }
-  void readdir;
 }

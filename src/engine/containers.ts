@@ -247,13 +247,21 @@ export class ContainerService {
 
   async start(idOrName: string): Promise<void> {
     const id = this.resolve(idOrName);
-    await this.#locks.with(id, async () => {
-      const rec = await this.#sync(id);
-      if (rec.state.status === 'running' || rec.state.status === 'paused') throw new BerthError('not-modified', 'container already started');
-      if (!canStart(rec.state.status) && rec.state.status !== 'restarting') throw conflict(`cannot start container ${id}: it is ${rec.state.status}`);
-      this.#clearRestartTimer(id);
-      await this.#startLocked(rec);
-    });
+    let autoRemove = false;
+    try {
+      await this.#locks.with(id, async () => {
+        const rec = await this.#sync(id);
+        if (rec.state.status === 'running' || rec.state.status === 'paused') throw new BerthError('not-modified', 'container already started');
+        if (!canStart(rec.state.status) && rec.state.status !== 'restarting') throw conflict(`cannot start container ${id}: it is ${rec.state.status}`);
+        this.#clearRestartTimer(id);
+        autoRemove = rec.spec.host.autoRemove;
+        await this.#startLocked(rec);
+      });
+    } catch (err) {
+      // compat: docker removes an AutoRemove container whose start failed (the CLI waits for "removed")
+      if (autoRemove) await this.remove(id, { force: true, volumes: true }).catch(() => {});
+      throw err;
+    }
   }
 
   async #startLocked(rec: ContainerRecord): Promise<void> {

@@ -115,8 +115,9 @@ export async function wasOomKilled(bundle: string): Promise<boolean> {
 }
 
 function cleanRuntimeMessage(m: string): string {
-  // runc's create error arrives as a log line: keep the human part
-  const j = /"msg":"((?:[^"\\]|\\.)*)"/.exec(m);
-  const text = j ? JSON.parse(`"${j[1]}"`) as string : m;
-  return text.replace(/^time="[^"]*" level=\w+ msg="?/, '').replace(/"$/, '').trim();
+  // conmon relays runc's log line, escaped once more: `runc create failed: … msg=\"…\"`
+  let text = m.replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+  const j = /"msg":"((?:[^"\\]|\\.)*)"/.exec(text);
+  if (j) text = JSON.parse(`"${j[1]}"`) as string;
+  return text.replace(/time="[^"]*" level=\w+ msg="?/, '').replace(/"+$/, '').trim();
 }

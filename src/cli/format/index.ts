@@ -1,0 +1,10 @@
+export { parseTemplate, render, Template, TemplateError, HEADER_FUNCS, FUNCTION_NAMES } from './template.ts';
+export type { TemplateFunc, ParseOptions, RenderOptions } from './template.ts';
+export { renderFormat, tabwrite } from './table.ts';
+export type { RenderFormatOptions, TabwriterOptions } from './table.ts';
+export { humanSize, bytesSize, humanDuration, timeAgo, containerStatus, truncateId, ellipsis } from './units.ts';
+export type { ContainerStateInfo } from './units.ts';
+export { goMap, goJson, goQuote, formatValue, formatFloat } from './go-value.ts';
+export type { ObjectMode } from './go-value.ts';
+export { sprintf, sprint, sprintln } from './go-fmt.ts';
+export { displayWidth } from './width.ts';

@@ -1,0 +1,122 @@
+// `docker diff` for both drivers. Paths are absolute ("/etc/passwd") and sorted, as Docker reports
+// them. compat: a directory holding any change is reported C when it exists below, as Docker does
+// (so permissions of parents are carried into a committed layer).
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isErrno } from '../common/index.ts';
+import { lgetxattr } from '../sys/index.ts';
+import { OPAQUE_XATTR } from './apply-layer.ts';
+import type { Change } from './layer-store.ts';
+
+const sorted = (changes: Change[]): Change[] => changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+async function lstatOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await lstat(p);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return null;
+    throw err;
+  }
+}
+
+async function list(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
+
+export const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
+// koffi calls are synchronous; a getxattr is a single short syscall.
+export const isOpaque = (abs: string): boolean => lgetxattr(abs, OPAQUE_XATTR)?.toString() === 'y';
+
+/**
+ * What `rel` is in a stack of overlay lower dirs (top first), honouring whiteouts and opaque dirs
+ * inside the stack: its Stats, or null when absent.
+ */
+export async function lookupLower(lowers: string[], rel: string): Promise<Stats | null> {
+  const parts = rel.split('/').filter(Boolean);
+  for (const layer of lowers) {
+    let cur = layer;
+    let hidden = false;
+    for (let i = 0; i < parts.length; i++) {
+      cur = join(cur, parts[i]!);
+      const st = await lstatOrNull(cur);
+      if (!st) break;
+      if (isWhiteout(st)) return null;
+      if (i === parts.length - 1) return st;
+      if (!st.isDirectory()) return null; // a file here shadows the path in the layers below
+      if (isOpaque(cur)) hidden = true;
+    }
+    if (hidden) return null;
+  }
+  return null;
+}
+
+/** Changes recorded in an overlay upper dir against its lower dirs (top first). */
+export async function overlayChanges(upper: string, lowers: string[]): Promise<Change[]> {
+  const out: Change[] = [];
+  async function walk(rel: string): Promise<boolean> {
+    let any = false;
+    for (const name of await list(join(upper, rel))) {
+      const childRel = `${rel}/${name}`;
+      const abs = join(upper, childRel);
+      const st = await lstat(abs);
+      if (isWhiteout(st)) {
+        out.push({ kind: 'D', path: childRel });
+        any = true;
+        continue;
+      }
+      const below = await lookupLower(lowers, childRel);
+      if (!st.isDirectory()) {
+        out.push({ kind: below ? 'C' : 'A', path: childRel });
+        any = true;
+        continue;
+      }
+      const inner = await walk(childRel);
+      if (!below) out.push({ kind: 'A', path: childRel });
+      else if (inner || isOpaque(abs) || metaDiffers(st, below, true)) out.push({ kind: 'C', path: childRel });
+      else continue;
+      any = true;
+    }
+    return any;
+  }
+  await walk('');
+  return sorted(out);
+}
+
+function metaDiffers(a: Stats, b: Stats, dir: boolean): boolean {
+  if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid || a.rdev !== b.rdev) return true;
+  // compat: Docker ignores size and times of directories.
+  return !dir && (a.size !== b.size || a.mtimeMs !== b.mtimeMs);
+}
+
+/** Changes between two full trees (vfs): `newDir` against `oldDir` (null: everything is added). */
+export async function dirChanges(newDir: string, oldDir: string | null): Promise<Change[]> {
+  const out: Change[] = [];
+  async function walk(rel: string, oldExists: boolean): Promise<boolean> {
+    let any = false;
+    const names = await list(join(newDir, rel));
+    for (const name of names) {
+      const childRel = `${rel}/${name}`;
+      const st = await lstat(join(newDir, childRel));
+      const old = oldExists && oldDir !== null ? await lstatOrNull(join(oldDir, childRel)) : null;
+      const isDir = st.isDirectory();
+      const inner = isDir ? await walk(childRel, old?.isDirectory() ?? false) : false;
+      if (!old) out.push({ kind: 'A', path: childRel });
+      else if (inner || metaDiffers(st, old, isDir && old.isDirectory()) || (st.isSymbolicLink() && (await readlink(join(newDir, childRel))) !== (await readlink(join(oldDir!, childRel)))))
+        out.push({ kind: 'C', path: childRel });
+      else continue;
+      any = true;
+    }
+    if (oldExists && oldDir !== null) {
+      const present = new Set(names);
+      for (const name of await list(join(oldDir, rel))) {
+        if (present.has(name)) continue;
+        out.push({ kind: 'D', path: `${rel}/${name}` });
+        any = true;
+      }
+    }
+    return any;
+  }
+  await walk('', oldDir !== null);
+  return sorted(out);
+}

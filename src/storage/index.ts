@@ -1,0 +1,6 @@
+export type { Change, LayerStore, Mount } from './layer-store.ts';
+export { applyLayer, type ApplyResult, type LayerFormat } from './apply-layer.ts';
+export { OverlayLayerStore } from './overlay-layer-store.ts';
+export { VfsLayerStore } from './vfs-layer-store.ts';
+export { exportChanges, exportTree } from './diff-tar.ts';
+export { mountAll, unmount } from './mount.ts';

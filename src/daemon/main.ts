@@ -1,8 +1,17 @@
-import { parseArgs, readConfigFile, type DaemonConfig } from './config.ts';
+import { DEFAULTS, parseArgs, readConfigFile, type DaemonConfig } from './config.ts';
+import { checkStore } from './check.ts';
 import { startDaemon } from './wire.ts';
 
 /** berthd entry point (also `berth daemon`). */
 export async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--check-store') {
+    // offline consistency check of a data root (berthd must not be running on it)
+    const root = argv[1] === '--data-root' ? argv[2] : DEFAULTS.dataRoot;
+    const problems = await checkStore(root ?? DEFAULTS.dataRoot);
+    for (const p of problems) process.stderr.write(`${p}\n`);
+    process.stdout.write(problems.length ? `store is inconsistent: ${problems.length} problem(s)\n` : 'store is consistent\n');
+    process.exit(problems.length ? 1 : 0);
+  }
   let parsed;
   try {
     parsed = parseArgs(argv);

@@ -243,7 +243,6 @@ export class ImageService {
     const work = async (): Promise<void> => {
       const manifestJson: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
       const index: { schemaVersion: 2; mediaType: string; manifests: Descriptor[] } = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-      await add('blobs/', Buffer.alloc(0)).catch(() => {});
       for (const img of images) {
         const cfgRaw = await this.d.blobs.get(img.id);
         const config = JSON.parse(cfgRaw.toString()) as ImageConfig;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install everything berth needs on a fresh Debian machine: OS packages, npm dependencies, the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(runc conmon crun iptables busybox-static tini util-linux procps)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build

@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import { createLogger, type Logger, run } from '../common/index.ts';
 import { ContentStore, MetadataStore } from '../store/index.ts';
 import { OverlayLayerStore, VfsLayerStore, unmount, type LayerStore } from '../storage/index.ts';
-import { ConmonMonitor, RuncRuntime, cgroupVersion } from '../runtime/index.ts';
+import { ConmonMonitor, RuncRuntime, cgroupVersion, boundingCapabilities } from '../runtime/index.ts';
+import { LINUX_CAPABILITIES } from '../oci/index.ts';
 import { ContainerService, EventBus, ImageService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
 import { createApiServer } from '../server/index.ts';
 import type { DaemonConfig } from './config.ts';
@@ -68,6 +69,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     containersDir: join(cfg.dataRoot, 'containers'), execRoot: join(cfg.execRoot, 'bundles'),
     cgroupParent: cfg.cgroupParent, cgroupVersion: cgv, limits,
     initPath: (await which('tini-static')) ?? (await which('tini')),
+    hostCaps: await boundingCapabilities(LINUX_CAPABILITIES),
   });
   const system = new SystemService({
     version: VERSION, apiVersion: '1.45', minApiVersion: '1.24', dataRoot: cfg.dataRoot, execRoot: cfg.execRoot,

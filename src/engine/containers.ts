@@ -39,6 +39,8 @@ export interface ContainerServiceDeps {
   limits: HostLimits;
   /** Path of a static init (tini) for `--init`, when installed. */
   initPath?: string;
+  /** berthd's bounding capability set. */
+  hostCaps?: ReadonlySet<string>;
 }
 
 export interface AttachOptions {
@@ -277,7 +279,7 @@ export class ContainerService {
       const netns = this.#netns(rec);
       await this.#writeEtcFiles(rec, netns.kind === 'host');
       const user = await resolveUser(rootfs, rec.user, rec.spec.host.groupAdd);
-      const spec = buildRuntimeSpec(rec, { rootfs, user, netns, limits: this.d.limits, initPath: this.d.initPath, pidPath: this.#nsPath(rec.spec.host.pidMode, 'pid'), ipcPath: this.#nsPath(rec.spec.host.ipcMode, 'ipc') });
+      const spec = buildRuntimeSpec(rec, { rootfs, user, netns, limits: this.d.limits, initPath: this.d.initPath, pidPath: this.#nsPath(rec.spec.host.pidMode, 'pid'), ipcPath: this.#nsPath(rec.spec.host.ipcMode, 'ipc'), hostCaps: this.d.hostCaps });
       await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
       await this.d.runtime.delete(id, { force: true }).catch(() => {});
       await this.d.monitor.clearExit(id);

@@ -72,7 +72,8 @@ export async function resolveUser(rootfs: string, user: string, groupAdd: string
     }
   }
   additional.delete(gid);
-  return { uid, gid, additionalGids: [...additional], home };
+  // compat: docker lists the primary group first among the supplementary ones (`id` shows groups=<gid>,…)
+  return { uid, gid, additionalGids: [gid, ...additional], home };
 }
 
 function parseColon(text: string | undefined): string[][] {

@@ -1,3 +1,4 @@
+import { BerthError } from '../common/index.ts';
 import { generateSpec, toOciResources, type RuntimeSpec, type SpecInput, type SpecMount, type SpecResources, type NamespaceMode } from '../oci/index.ts';
 import type { ContainerRecord, Resources } from './model.ts';
 import type { ResolvedUser } from './passwd.ts';
@@ -13,6 +14,8 @@ export interface SpecContext {
   initPath?: string;
   pidPath?: string | 'host';
   ipcPath?: string | 'host';
+  /** Capabilities berthd itself holds (its bounding set): a container never asks for more. */
+  hostCaps?: ReadonlySet<string>;
 }
 
 const toSpecResources = (r: Resources): SpecResources => ({
@@ -40,6 +43,7 @@ export function buildRuntimeSpec(rec: ContainerRecord, ctx: SpecContext): Runtim
     }
   }
   let args = [rec.path, ...rec.args];
+  if (h.init && !ctx.initPath) throw new BerthError('invalid-argument', 'exec: "docker-init": executable file not found in $PATH (install tini)');
   if (h.init && ctx.initPath) {
     mounts.push({ destination: '/sbin/docker-init', source: ctx.initPath, type: 'bind', options: ['rbind', 'ro', 'rprivate'] });
     args = ['/sbin/docker-init', '--', ...args];
@@ -77,6 +81,15 @@ export function buildRuntimeSpec(rec: ContainerRecord, ctx: SpecContext): Runtim
   };
   const spec = generateSpec(input);
   if (h.networkMode === 'host' && spec.hostname !== undefined) delete spec.hostname;
+  const caps = spec.process?.capabilities;
+  if (caps && ctx.hostCaps) {
+    // e.g. root here lacks CAP_SYS_RESOURCE: asking for it (--privileged, --cap-add ALL) makes runc fail
+    const keep = (l?: string[]): string[] | undefined => l?.filter((c) => ctx.hostCaps!.has(c));
+    for (const k of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
+      const v = keep(caps[k]);
+      if (v) caps[k] = v;
+    }
+  }
   return spec;
 }
 

@@ -107,3 +107,10 @@ export async function cgroupOomKilled(path: string, version: 'v1' | 'v2'): Promi
   if (version === 'v2') return ((await kv(join(CG, path, 'memory.events'))).oom_kill ?? 0) > 0;
   return ((await kv(join(CG, 'memory', path, 'memory.oom_control'))).oom_kill ?? 0) > 0;
 }
+
+/** Names of the capabilities in this process's bounding set (`CapBnd` of /proc/self/status), given the kernel's names by bit. */
+export async function boundingCapabilities(namesByBit: readonly string[]): Promise<Set<string>> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  const bits = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
+  return new Set(namesByBit.filter((_n, i) => (bits >> BigInt(i)) & 1n));
+}

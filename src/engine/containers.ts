@@ -785,6 +785,7 @@ export class ContainerService {
       },
     };
     opts.signal.addEventListener('abort', () => session.close(), { once: true });
+    this.d.events.emit('container', 'attach', id, { image: rec.imageRef, name: rec.name, ...rec.labels });
     const replay = async (): Promise<void> => {
       if (!opts.logs) return;
       for await (const r of readLog(rec.logPath, { follow: false, signal: opts.signal, isLive: () => false })) emit({ stream: r.stream, data: r.data });

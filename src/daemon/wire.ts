@@ -43,8 +43,9 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const layers = LAYER_STORES[driver](cfg.dataRoot);
 
   const runtimeName = cfg.runtime || 'runc';
-  const runtimePath = await which(runtimeName);
+  let runtimePath = await which(runtimeName);
   if (!runtimePath) throw new Error(`${runtimeName} not found in PATH: install it (apt-get install ${runtimeName})`);
+  if (runtimeName === 'crun' && (await hybridCgroupV2HasControllers())) runtimePath = await crunHybridWrapper(runtimePath, cfg.execRoot);
   const conmon = await which('conmon');
   if (!conmon) throw new Error('conmon not found in PATH: install it (apt-get install conmon)');
   const runtime = new RuncRuntime(runtimeName, runtimePath, join(cfg.execRoot, 'runtime'));
@@ -103,6 +104,31 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       await unlink(pidFile).catch(() => {});
     },
   };
+}
+
+/** True on a hybrid host whose cgroup2 mount holds controllers: crun 1.8 refuses to create there. */
+async function hybridCgroupV2HasControllers(): Promise<boolean> {
+  const c = await readFile('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').catch(() => '');
+  return c.trim() !== '';
+}
+
+/**
+ * crun 1.8.1 refuses hybrid hosts ("cgroups in hybrid mode not supported, drop all controllers from
+ * cgroupv2") but works in a private mount namespace without the v2 mount (FIELD-NOTES). Only
+ * create/run need that; a wrapper script keeps every other verb direct.
+ */
+async function crunHybridWrapper(crun: string, execRoot: string): Promise<string> {
+  const path = join(execRoot, 'crun-hybrid');
+  const script = `#!/bin/sh
+for a in "$@"; do
+  case "$a" in
+    create|run) exec unshare -m --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"' ${crun} "$@" ;;
+  esac
+done
+exec ${crun} "$@"
+`;
+  await writeFile(path, script, { mode: 0o755 });
+  return path;
 }
 
 /** One berthd per data root: a pid file naming a live berthd refuses a second one. */

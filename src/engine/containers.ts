@@ -284,7 +284,7 @@ export class ContainerService {
       await this.d.runtime.delete(id, { force: true }).catch(() => {});
       await this.d.monitor.clearExit(id);
       await rm(join(bundle, 'oom'), { force: true });
-      const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, logPath: rec.logPath };
+      const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce, logPath: rec.logPath };
       const { pid } = await this.d.monitor.create(id, bundle, io);
       const pending = this.#pendingAttach.get(id) ?? [];
       this.#pendingAttach.delete(id);
@@ -764,7 +764,7 @@ export class ContainerService {
       conn.on('end', resolveDone);
       for (const b of stdinBuf) conn.write(b);
       stdinBuf = [];
-      if (stdinClosed) this.#closeStdin(rec);
+      if (stdinClosed && rec.spec.stdinOnce) conn.closeWrite();
     };
     const session: AttachSession = {
       tty: rec.spec.tty,
@@ -776,7 +776,7 @@ export class ContainerService {
       },
       closeStdin: () => {
         stdinClosed = true;
-        if (conn && rec.spec.stdinOnce) this.#closeStdin(rec);
+        if (conn && rec.spec.stdinOnce) conn.closeWrite();
       },
       done,
       close: () => {
@@ -811,10 +811,6 @@ export class ContainerService {
       resolveDone();
     }
     return session;
-  }
-
-  #closeStdin(_rec: ContainerRecord): void {
-    // TODO(#3): conmon closes the container's stdin on a `ctl` message; stdin-once semantics land with interactive I/O
   }
 
   async *logs(idOrName: string, opts: { follow: boolean; since?: bigint; until?: bigint; tail?: number; stdout: boolean; stderr: boolean; signal: AbortSignal }): AsyncGenerator<LogRecord> {

@@ -53,6 +53,11 @@ export class AttachConnection extends EventEmitter {
     if (!this.#ended) this.#sock.write(data);
   }
 
+  /** Half-close: conmon then closes the container's stdin (unless it was told to leave it open). */
+  closeWrite(): void {
+    if (!this.#ended) this.#sock.end();
+  }
+
   close(): void {
     if (this.#ended) return;
     this.#sock.destroy();

@@ -31,8 +31,9 @@ export class ConmonMonitor implements Monitor {
     ];
     if (io.logSizeMax) args.push('--log-size-max', String(io.logSizeMax));
     if (io.tty) args.push('-t');
-    // compat: without --leave-stdin-open conmon closes stdin when the first attach client leaves
-    if (io.stdin) args.push('-i', '--leave-stdin-open');
+    // compat: without --leave-stdin-open conmon closes stdin when the first attach client leaves,
+    // which is exactly StdinOnce; otherwise stdin must outlive every client
+    if (io.stdin) args.push('-i', ...(io.stdinOnce ? [] : ['--leave-stdin-open']));
     const errLog = await open(join(bundle, 'conmon.err'), 'a');
     const child = spawn(this.conmonPath, args, {
       stdio: ['ignore', errLog.fd, errLog.fd, 'pipe', 'pipe'],

@@ -9,6 +9,8 @@ export interface MonitorIo {
   tty: boolean;
   /** Keep a stdin pipe open for attach clients (`-i`). */
   stdin: boolean;
+  /** Close the container's stdin when the first attach client half-closes (`docker run -i`'s StdinOnce). */
+  stdinOnce?: boolean;
   logPath: string;
   /** Rotate the log at this size (bytes); 0 = no limit. */
   logSizeMax?: number;

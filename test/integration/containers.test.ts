@@ -18,6 +18,12 @@ describe('containers through the docker CLI', { skip }, () => {
     assert.equal(r.stderr, 'err\n');
   });
 
+  test('run -i passes piped stdin and the container sees EOF', async () => {
+    const r = await d.docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'wc -l; echo done'], { input: 'a\nb\nc\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '3\ndone\n');
+  });
+
   test('a missing command exits 127 with docker\'s message', async () => {
     const r = await d.docker(['run', '--rm', 'busybox', 'nosuchcmd']);
     assert.equal(r.code, 127);

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { join, normalize, isAbsolute } from 'node:path';
+import { link, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join, normalize, isAbsolute, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -10,12 +10,13 @@ import {
   type Digest, type Logger, type ProgressSink,
 } from '../common/index.ts';
 import {
-  MediaType, familiarName, hostArch, normalizedName, parseReference, withDefaultTag, familiarRepository,
+  MediaType, familiarName, hostArch, normalizedName, parseReference, withDefaultTag, familiarRepository, repositoryName, referenceString,
   type ImageConfig, type ImageManifest, type Descriptor, type ImageReference,
 } from '../oci/index.ts';
-import type { ContentStore, ImageRecord, MetadataStore } from '../store/index.ts';
+import type { ContentStore, ImageRecord, LayerRecord, MetadataStore } from '../store/index.ts';
 import { applyLayer, type LayerStore } from '../storage/index.ts';
 import type { EventBus } from './events.ts';
+import { ZERO_TIME } from './model.ts';
 
 export interface ImageView {
   record: ImageRecord;
@@ -23,7 +24,16 @@ export interface ImageView {
   /** Familiar tags: `busybox:latest`. */
   repoTags: string[];
   repoDigests: string[];
+  /** When a tag was last set on the image locally (`docker tag`, commit, import); Go's zero time if never (a loaded image). */
+  lastTagTime: string;
+  /** Ids of local images whose parent this one is (commit, build). */
+  children: Digest[];
+  /** Bytes of this image's layers that other images also use (`docker system df`). */
+  sharedSize: number;
 }
+
+/** The image record as stored: ImageRecord plus what berth adds (kept in the same JSON row). */
+type StoredImage = ImageRecord & { lastTagTime?: string };
 
 export interface ImageDeleteItem {
   untagged?: string;
@@ -77,7 +87,8 @@ export class ImageService {
       if (m.length === 1) return m[0] as Digest;
       if (m.length > 1) throw invalid(`multiple IDs found with provided prefix: ${s}`);
     }
-    throw notFound('image', nameOrId);
+    // compat: dockerd names the reference with its default tag (`No such image: nope:latest`)
+    throw notFound('image', ref && !nameOrId.startsWith('sha256:') ? familiarName(ref) : nameOrId);
   }
 
   async config(id: Digest): Promise<ImageConfig> {
@@ -86,23 +97,37 @@ export class ImageService {
 
   async get(nameOrId: string): Promise<ImageView> {
     const id = this.resolve(nameOrId);
-    return this.#view(id);
-  }
-
-  async #view(id: Digest): Promise<ImageView> {
-    const record = this.d.meta.getImage(id);
-    if (!record) throw notFound('image', id);
-    const config = await this.config(id);
-    const repoTags = this.d.meta.tagsOf(id).map((t) => familiarName(parseReference(t)));
-    const repoDigests = record.repoDigests.map((rd) => {
-      const r = parseReference(rd);
-      return `${familiarRepository(r)}@${r.digest ?? ''}`;
-    });
-    return { record, config, repoTags, repoDigests };
+    return (await this.#views([id]))[0]!;
   }
 
   async list(): Promise<ImageView[]> {
-    return Promise.all(this.d.meta.listImages().map((r) => this.#view(r.id)));
+    return this.#views(this.d.meta.listImages().map((r) => r.id));
+  }
+
+  /** Views of `ids`, with the facts that need every image (children, shared layer bytes). */
+  async #views(ids: Digest[]): Promise<ImageView[]> {
+    const all = this.d.meta.listImages() as StoredImage[];
+    const chains = new Map<string, Digest[]>();
+    const layerUsers = new Map<string, number>();
+    for (const img of all) {
+      const cfg = await this.config(img.id).catch(() => undefined);
+      const chain = cfg ? chainIds(cfg.rootfs.diff_ids) : [];
+      chains.set(img.id, chain);
+      for (const c of new Set(chain)) layerUsers.set(c, (layerUsers.get(c) ?? 0) + 1);
+    }
+    return Promise.all(ids.map(async (id) => {
+      const record = all.find((r) => r.id === id);
+      if (!record) throw notFound('image', id);
+      const config = await this.config(id);
+      const repoTags = this.d.meta.tagsOf(id).map((t) => familiarName(parseReference(t))).sort();
+      const repoDigests = record.repoDigests.map((rd) => {
+        const r = parseReference(rd);
+        return `${familiarRepository(r)}@${r.digest ?? ''}`;
+      }).sort();
+      const sharedSize = [...new Set(chains.get(id) ?? [])].filter((c) => (layerUsers.get(c) ?? 0) > 1).reduce((a, c) => a + (this.d.meta.getLayer(c)?.size ?? 0), 0);
+      const children = all.filter((r) => r.parent === id).map((r) => r.id);
+      return { record, config, repoTags, repoDigests, lastTagTime: record.lastTagTime ?? ZERO_TIME, children, sharedSize };
+    }));
   }
 
   /** The chain id of the image's top layer (null for an image without layers). */
@@ -114,14 +139,17 @@ export class ImageService {
 
   /**
    * Apply one layer (tar or gzip tar) on top of `parent`, unless a layer with the same chain id
-   * exists. The layer blob is kept in the content store so the image can be saved or pushed again.
+   * exists. The layer blob is kept in the content store so the image can be saved or pushed again;
+   * it is stored only once the layer applied cleanly (and, with `expectDiffId`, matched it), so a
+   * refused layer leaves neither a snapshot nor a blob behind. `created` tells whether this call
+   * added the layer (a caller that fails later rolls back what it created).
+   * invalid-argument for a hostile or malformed layer, or a digest mismatch.
    */
-  async registerLayer(parent: Digest | null, blobPath: string, opts: { expectDiffId?: Digest; mediaType?: string; signal?: AbortSignal }): Promise<{ chainId: Digest; diffId: Digest; size: number }> {
-    const { digest: blob } = await this.d.blobs.ingest(createReadStream(blobPath));
+  async registerLayer(parent: Digest | null, blobPath: string, opts: { expectDiffId?: Digest; mediaType?: string; signal?: AbortSignal }): Promise<{ chainId: Digest; diffId: Digest; size: number; created: boolean }> {
     if (opts.expectDiffId) {
       const chainId = parent ? sha256(`${parent} ${opts.expectDiffId}`) : opts.expectDiffId;
       const have = this.d.meta.getLayer(chainId);
-      if (have && (await this.d.layers.exists(chainId))) return { chainId, diffId: have.diffId, size: have.size };
+      if (have && (await this.d.layers.exists(chainId))) return { chainId, diffId: have.diffId, size: have.size, created: false };
     }
     const key = `extract-${newId()}`;
     await this.d.layers.prepare(key, parent);
@@ -130,97 +158,175 @@ export class ImageService {
       const dir = await this.d.layers.upperDir(key);
       res = await applyLayer(dir, createReadStream(blobPath), { format: layerFormat(this.d.layers.driver), signal: opts.signal });
       if (opts.expectDiffId && res.diffId !== opts.expectDiffId) {
-        throw invalid(`layer digest mismatch: the image config says ${opts.expectDiffId}, the layer is ${res.diffId}`);
+        throw invalid(`invalid layer: digest mismatch: the image config says ${opts.expectDiffId}, the layer is ${res.diffId}`);
       }
     } catch (err) {
       await this.d.layers.remove(key).catch(() => {});
       throw err;
     }
     const chainId = parent ? sha256(`${parent} ${res.diffId}`) : res.diffId;
+    let created = false;
     if (await this.d.layers.exists(chainId)) {
       await this.d.layers.remove(key);
     } else {
       await this.d.layers.commit(chainId, key);
+      created = true;
     }
+    const have = this.d.meta.getLayer(chainId);
+    if (have) return { chainId, diffId: have.diffId, size: have.size, created };
+    const { digest: blob } = await this.d.blobs.ingest(createReadStream(blobPath));
     const gz = (await readHead(blobPath, 2)).equals(Buffer.from([0x1f, 0x8b]));
     this.d.meta.putLayer({ chainId, diffId: res.diffId, parent, size: res.size, blob, blobMediaType: gz ? MediaType.OciLayerGzip : MediaType.OciLayer });
-    return { chainId, diffId: res.diffId, size: res.size };
+    return { chainId, diffId: res.diffId, size: res.size, created: true };
   }
 
-  /** Store a config and record the image, tagging it with each (normalised) reference. */
-  async addImage(config: ImageConfig | Buffer, tags: string[], extra: { parent?: string; repoDigests?: string[] } = {}): Promise<Digest> {
+  /**
+   * Store a config and record the image, tagging it with each (normalised) reference. A tag set
+   * here counts as a local tag (LastTagTime) unless `loaded` (docker load keeps Go's zero time).
+   */
+  async addImage(config: ImageConfig | Buffer, tags: string[], extra: { parent?: string; repoDigests?: string[]; loaded?: boolean } = {}): Promise<Digest> {
     // The image id is the digest of the config bytes as shipped: keep raw bytes when we have them.
     const raw = Buffer.isBuffer(config) ? config : Buffer.from(JSON.stringify(config));
     if (Buffer.isBuffer(config)) config = parseImageConfig(config);
     const { digest: id } = await this.d.blobs.put(raw);
     const layerSizes = chainIds(config.rootfs.diff_ids).map((c) => this.d.meta.getLayer(c)?.size ?? 0);
-    const existing = this.d.meta.getImage(id);
+    const existing = this.d.meta.getImage(id) as StoredImage | undefined;
+    const now = new Date().toISOString();
+    const rec: StoredImage = {
+      id, created: config.created ?? now, size: layerSizes.reduce((a, b) => a + b, 0),
+      parent: extra.parent ?? existing?.parent ?? '',
+      repoDigests: [...new Set([...(existing?.repoDigests ?? []), ...(extra.repoDigests ?? [])])],
+      loadedAt: existing?.loadedAt ?? now,
+      ...(tags.length && !extra.loaded ? { lastTagTime: now } : existing?.lastTagTime ? { lastTagTime: existing.lastTagTime } : {}),
+    };
     this.d.meta.tx(() => {
-      this.d.meta.putImage({
-        id, created: config.created ?? new Date().toISOString(), size: layerSizes.reduce((a, b) => a + b, 0),
-        parent: extra.parent ?? existing?.parent ?? '',
-        repoDigests: [...new Set([...(existing?.repoDigests ?? []), ...(extra.repoDigests ?? [])])],
-        loadedAt: existing?.loadedAt ?? new Date().toISOString(),
-      });
-      for (const t of tags) {
-        const prev = this.d.meta.getTag(t);
-        this.d.meta.setTag(t, id);
-      }
+      this.d.meta.putImage(rec);
+      for (const t of tags) this.d.meta.setTag(t, id);
     });
     for (const t of tags) this.d.events.emit('image', 'tag', id, { name: familiarName(parseReference(t)) });
     return id;
   }
 
-  /** `docker load`: a docker-save archive or an OCI image layout archive. Returns the loaded names/ids. */
+  /**
+   * `docker load`: a docker-save archive (legacy `<id>/layer.tar` layout or Docker 25+'s OCI one)
+   * or a bare OCI image layout. Returns the lines docker prints (`Loaded image: x`). Each image is
+   * loaded whole or not at all: a refused layer rolls back the layers this load created.
+   * invalid-argument (`invalid archive: …`, `invalid layer: …`) for malformed or hostile input.
+   */
   async load(input: Readable, opts: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<string[]> {
     const progress = opts.progress ?? nullSink;
     await mkdir(this.d.tmpDir, { recursive: true });
     const dir = await mkdtemp(join(this.d.tmpDir, 'load-'));
+    const created: Digest[] = [];
     try {
       await extractArchive(input, dir, opts.signal);
       const entries = await readManifests(dir);
       const loaded: string[] = [];
       for (const e of entries) {
-        const cfgRaw = await readFile(join(dir, e.config));
+        const cfgRaw = await readArchiveFile(dir, e.config);
         const config = parseImageConfig(cfgRaw);
         if (config.rootfs.diff_ids.length !== e.layers.length) throw invalid(`invalid archive: ${e.layers.length} layers for ${config.rootfs.diff_ids.length} diff_ids`);
+        const tags = e.repoTags.map((t) => {
+          try {
+            return normalizedName(withDefaultTag(parseReference(t)));
+          } catch (err) {
+            throw invalid(`invalid archive: invalid tag ${JSON.stringify(t)}: ${(err as Error).message}`);
+          }
+        });
         let parent: Digest | null = null;
         for (let i = 0; i < e.layers.length; i++) {
           const diffId = config.rootfs.diff_ids[i]!;
+          const path = join(dir, e.layers[i]!);
+          if (!(await isRegularFile(path))) throw invalid(`invalid archive: layer ${e.layers[i]!} is missing`);
           progress({ id: shortId(diffId), status: 'Loading layer' });
-          const r = await this.registerLayer(parent, join(dir, e.layers[i]!), { expectDiffId: diffId, signal: opts.signal });
+          const r = await this.registerLayer(parent, path, { expectDiffId: diffId, signal: opts.signal });
+          if (r.created) created.push(r.chainId);
           parent = r.chainId;
         }
-        const tags = e.repoTags.map((t) => normalizedName(withDefaultTag(parseReference(t))));
-        const id = await this.addImage(cfgRaw, tags);
+        const id = sha256(cfgRaw);
+        for (const t of tags) {
+          const prev = this.d.meta.getTag(t);
+          if (prev && prev !== id) loaded.push(`The image ${familiarName(parseReference(t))} already exists, renaming the old one with ID ${prev} to empty string`);
+        }
+        await this.addImage(cfgRaw, tags, { loaded: true });
         this.d.events.emit('image', 'load', id, {});
         if (e.repoTags.length === 0) {
           loaded.push(`Loaded image ID: ${id}`);
-        } else for (const t of e.repoTags) loaded.push(`Loaded image: ${familiarName(parseReference(t))}`);
+        } else for (const t of tags) loaded.push(`Loaded image: ${familiarName(parseReference(t))}`);
       }
       for (const l of loaded) progress({ status: l, stream: `${l}\n` });
       return loaded;
+    } catch (err) {
+      await this.#rollbackLayers(created).catch((e: unknown) => this.d.log.warn({ err: e }, 'load: rolling back layers failed'));
+      throw err;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  /** `docker save`: a docker-save archive (with an OCI layout inside, as Docker 25+ writes). */
+  /** Remove the layers in `chainIds` (created by a failed operation) that no image uses; children first. */
+  async #rollbackLayers(chain: Digest[]): Promise<void> {
+    const used = await this.#usedLayers();
+    for (const c of [...chain].reverse()) {
+      if (used.has(c)) continue;
+      await this.#dropLayer(c);
+    }
+  }
+
+  async #usedLayers(except?: Digest): Promise<Set<string>> {
+    const used = new Set<string>();
+    for (const img of this.d.meta.listImages()) {
+      if (img.id === except) continue;
+      const cfg = await this.config(img.id).catch(() => undefined);
+      if (cfg) for (const c of chainIds(cfg.rootfs.diff_ids)) used.add(c);
+    }
+    return used;
+  }
+
+  /** Remove one layer: snapshot, record, and its blob unless another layer shares it. Throws conflict when a snapshot sits on it. */
+  async #dropLayer(chainId: Digest): Promise<LayerRecord | undefined> {
+    try {
+      await this.d.layers.remove(chainId);
+    } catch (err) {
+      if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+    }
+    const l = this.d.meta.getLayer(chainId);
+    if (!l) return undefined;
+    this.d.meta.deleteLayer(chainId);
+    if (!this.d.meta.listLayers().some((o) => o.blob === l.blob)) await this.d.blobs.delete(l.blob).catch(() => {});
+    return l;
+  }
+
+  /**
+   * `docker save`: a docker-save archive with an OCI layout inside, as Docker 25+ writes. A name
+   * without tag saves every tag of that repository; an id saves the image without tags.
+   */
   async save(names: string[]): Promise<Readable> {
     const images: { id: Digest; tags: string[] }[] = [];
-    for (const n of names) {
-      const id = this.resolve(n);
-      let tags: string[] = [];
-      try {
-        const r = parseReference(n);
-        if (!r.digest && !/^[a-f0-9]+$/.test(n.replace(/^sha256:/, ''))) tags = [familiarName(withDefaultTag(r))];
-        else if (!r.digest) tags = [];
-      } catch {
-        tags = [];
-      }
+    const addImg = (id: Digest, tags: string[]): void => {
       const existing = images.find((i) => i.id === id);
       if (existing) existing.tags.push(...tags);
-      else images.push({ id, tags });
+      else images.push({ id, tags: [...tags] });
+    };
+    for (const n of names) {
+      let ref: ImageReference | undefined;
+      try {
+        ref = parseReference(n);
+      } catch {
+        ref = undefined;
+      }
+      const id = this.resolve(n);
+      if (!ref || isIdPrefix(id, n) || ref.digest) {
+        addImg(id, []);
+      } else if (ref.tag === undefined) {
+        // compat: `docker save busybox` saves every tag of the repository
+        const repo = repositoryName(ref);
+        const all = this.d.meta.listTags().filter((t) => t.ref.startsWith(`${repo}:`));
+        if (all.length === 0) addImg(id, [familiarName(withDefaultTag(ref))]);
+        for (const t of all) addImg(t.imageId as Digest, [familiarName(parseReference(t.ref))]);
+      } else {
+        addImg(id, [familiarName(ref)]);
+      }
     }
     const pack = tar.pack();
     const out = new PassThrough();
@@ -231,8 +337,16 @@ export class ImageService {
       written.add(name);
       await new Promise<void>((res, rej) => pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) => (e ? rej(e) : res())));
     };
-    const addFile = async (name: string, size: number, stream: Readable): Promise<void> => {
+    const addDir = async (name: string): Promise<void> => {
       if (written.has(name)) return;
+      written.add(name);
+      await new Promise<void>((res, rej) => pack.entry({ name, type: 'directory', mode: 0o755, mtime: new Date(0) }, (e) => (e ? rej(e) : res())));
+    };
+    const addFile = async (name: string, size: number, stream: Readable): Promise<void> => {
+      if (written.has(name)) {
+        stream.destroy();
+        return;
+      }
       written.add(name);
       await new Promise<void>((res, rej) => {
         const w = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (e) => (e ? rej(e) : res()));
@@ -241,8 +355,10 @@ export class ImageService {
       });
     };
     const work = async (): Promise<void> => {
-      const manifestJson: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
+      const manifestJson: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
       const index: { schemaVersion: 2; mediaType: string; manifests: Descriptor[] } = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+      await addDir('blobs/');
+      await addDir('blobs/sha256/');
       for (const img of images) {
         const cfgRaw = await this.d.blobs.get(img.id);
         const config = JSON.parse(cfgRaw.toString()) as ImageConfig;
@@ -252,8 +368,8 @@ export class ImageService {
         for (const c of chain) {
           const l = this.d.meta.getLayer(c);
           if (!l) throw internalMissing(c);
-          const tarData = await this.#uncompressedLayer(l.blob, l.blobMediaType);
-          await addFile(`blobs/sha256/${l.diffId.slice(7)}`, l.size, tarData);
+          const name = `blobs/sha256/${l.diffId.slice(7)}`;
+          if (!written.has(name)) await addFile(name, l.size, await this.#uncompressedLayer(l.blob, l.blobMediaType));
           layers.push({ mediaType: MediaType.OciLayer, digest: l.diffId, size: l.size });
         }
         const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: img.id, size: cfgRaw.length }, layers };
@@ -270,11 +386,12 @@ export class ImageService {
           }
           index.manifests.push({ mediaType: MediaType.OciManifest, digest: mDigest, size: mRaw.length, ...(t ? { annotations } : {}) });
         }
-        manifestJson.push({ Config: `blobs/sha256/${img.id.slice(7)}`, RepoTags: tags, Layers: layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) });
+        // compat: docker writes `"RepoTags": null` for an image saved by id
+        manifestJson.push({ Config: `blobs/sha256/${img.id.slice(7)}`, RepoTags: tags.length ? tags : null, Layers: layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) });
       }
-      await add('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
       await add('index.json', Buffer.from(JSON.stringify(index)));
       await add('manifest.json', Buffer.from(JSON.stringify(manifestJson)));
+      await add('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
       pack.finalize();
     };
     work().catch((err: unknown) => out.destroy(err as Error));
@@ -287,110 +404,189 @@ export class ImageService {
     return s;
   }
 
-  /** `docker import`: a filesystem tarball becomes a one-layer image. */
+  /**
+   * `docker import`: a filesystem tarball (plain or gzip) becomes a one-layer image. `message` is
+   * the image comment and its one history entry's (the route defaults it to `Imported from -`).
+   */
   async importTarball(input: Readable, opts: { ref?: string; message?: string; changes?: Partial<ImageConfig['config']>; platform?: string; signal?: AbortSignal }): Promise<Digest> {
+    const tags = opts.ref ? [normalizedName(withDefaultTag(parseReference(opts.ref)))] : [];
     await mkdir(this.d.tmpDir, { recursive: true });
     const dir = await mkdtemp(join(this.d.tmpDir, 'import-'));
+    let layer: { chainId: Digest; diffId: Digest; created: boolean } | undefined;
     try {
       const f = join(dir, 'layer');
       await pipeline(input, createWriteStream(f), { signal: opts.signal });
-      const layer = await this.registerLayer(null, f, { signal: opts.signal });
+      layer = await this.registerLayer(null, f, { signal: opts.signal });
       const now = new Date().toISOString();
       const config: ImageConfig = {
         architecture: hostArch(), os: 'linux', created: now,
+        ...(opts.message ? { comment: opts.message } : {}),
         config: { ...(opts.changes ?? {}) },
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-        history: [{ created: now, created_by: '', comment: opts.message || 'Imported from -' }],
+        history: [{ created: now, ...(opts.message ? { comment: opts.message } : {}) }],
       };
-      if (opts.message) config.comment = opts.message;
-      const tags = opts.ref ? [normalizedName(withDefaultTag(parseReference(opts.ref)))] : [];
       const id = await this.addImage(config, tags);
       this.d.events.emit('image', 'import', id, {});
       return id;
+    } catch (err) {
+      if (layer?.created) await this.#rollbackLayers([layer.chainId]).catch(() => {});
+      throw err;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  /** `docker tag`. */
+  /** `docker tag`: point `target` at the image; sets LastTagTime. not-found for an unknown source, invalid-argument for a bad target. */
   async tag(source: string, target: string): Promise<void> {
     const id = this.resolve(source);
     const ref = parseReference(target);
     if (ref.digest) throw invalid('refusing to create a tag with a digest reference');
     const name = normalizedName(withDefaultTag(ref));
-    this.d.meta.setTag(name, id);
+    const rec = this.d.meta.getImage(id) as StoredImage | undefined;
+    this.d.meta.tx(() => {
+      this.d.meta.setTag(name, id);
+      if (rec) this.d.meta.putImage({ ...rec, lastTagTime: new Date().toISOString() } as StoredImage);
+    });
     this.d.events.emit('image', 'tag', id, { name: familiarName(withDefaultTag(ref)) });
   }
 
+  /** Tag and digest references of an image, fully qualified (`docker.io/library/busybox:latest`, `…@sha256:…`). */
+  #refs(id: Digest): { ref: string; repo: string; canonical: boolean }[] {
+    const tags = this.d.meta.tagsOf(id).map((t) => ({ ref: t, repo: repositoryName(parseReference(t)), canonical: false }));
+    const digests = (this.d.meta.getImage(id)?.repoDigests ?? []).map((d) => ({ ref: d, repo: repositoryName(parseReference(d)), canonical: true }));
+    return [...tags, ...digests].sort((a, b) => familiarName(parseReference(a.ref)).localeCompare(familiarName(parseReference(b.ref))));
+  }
+
+  #removeRef(id: Digest, ref: string): void {
+    if (ref.includes('@')) {
+      const rec = this.d.meta.getImage(id);
+      if (rec) this.d.meta.putImage({ ...rec, repoDigests: rec.repoDigests.filter((d) => d !== ref) });
+    } else if (this.d.meta.getTag(ref) === id) {
+      this.d.meta.deleteTag(ref);
+    }
+    this.d.events.emit('image', 'untag', id, { name: familiarName(parseReference(ref)) });
+  }
+
   /**
-   * `docker rmi`: untag `nameOrId`; delete the image when no tag is left (or when given by id).
-   * conflict when a container uses it (a running one even with force).
+   * `docker rmi`, following dockerd (daemon/images/image_delete.go): a reference is untagged first,
+   * and the image is deleted once no reference is left; an id deletes the image. Deleted layers
+   * are reported by chain id. conflict, with dockerd's texts, for a container using the image
+   * (a running one even with force), child images, or other references without force.
    */
   async remove(nameOrId: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<ImageDeleteItem[]> {
     const id = this.resolve(nameOrId);
-    const tags = this.d.meta.tagsOf(id);
+    const force = !!opts.force;
+    const records: ImageDeleteItem[] = [];
+    let quiet = false;
+    if (!isIdPrefix(id, nameOrId)) {
+      if (!force && isSingleReference(this.#refs(id))) {
+        const use = this.d.imagesInUse().get(id);
+        if (use?.containers.length) {
+          // compat: removing the last reference would leave the container's image dangling
+          throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${shortId(use.containers[0]!)} is using its referenced image ${shortId(id)}`);
+        }
+      }
+      const parsed = parseReference(nameOrId);
+      const ref = parsed.digest ? referenceString(parsed) : normalizedName(withDefaultTag(parsed));
+      this.#removeRef(id, ref);
+      records.push({ untagged: familiarName(parseReference(ref)) });
+      if (!parsed.digest) {
+        // a repository left with digest references only loses those too
+        const repo = repositoryName(parsed);
+        const refs = this.#refs(id);
+        if (!refs.some((r) => !r.canonical && r.repo === repo)) {
+          for (const r of refs.filter((x) => x.canonical && x.repo === repo)) {
+            this.#removeRef(id, r.ref);
+            records.push({ untagged: familiarName(parseReference(r.ref)) });
+          }
+        }
+      }
+      if (this.#refs(id).length > 0) return records;
+      quiet = true;
+    } else if (isSingleReference(this.#refs(id))) {
+      const c = this.#conflict(id, { hard: true, stopped: !force, references: false });
+      if (c) throw conflict(c.message);
+      for (const r of this.#refs(id)) {
+        this.#removeRef(id, r.ref);
+        records.push({ untagged: familiarName(parseReference(r.ref)) });
+      }
+    }
+    await this.#deleteHelper(id, records, force, !opts.noPrune, quiet);
+    return records;
+  }
+
+  /** dockerd's checkImageDeleteConflict: child images, running containers, references, stopped containers (in that order). */
+  #conflict(id: Digest, mask: { hard: boolean; stopped: boolean; references: boolean }): { message: string; used: boolean } | undefined {
+    const text = (hard: boolean, why: string): string => `conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${why}`;
     const use = this.d.imagesInUse().get(id);
-    let byName: string | undefined;
-    try {
-      const r = parseReference(nameOrId);
-      const n = normalizedName(withDefaultTag(r));
-      if (!r.digest && tags.includes(n)) byName = n;
-    } catch {
-      /* an id */
+    if (mask.hard && this.d.meta.listImages().some((r) => r.parent === id)) return { message: text(true, 'image has dependent child images'), used: false };
+    // TODO(#3): imagesInUse tells whether any user runs, not which: name the first user
+    if (mask.hard && use?.running) return { message: text(true, `image is being used by running container ${shortId(use.containers[0]!)}`), used: true };
+    if (mask.references && this.#refs(id).length > 0) return { message: text(false, 'image is referenced in multiple repositories'), used: false };
+    if (mask.stopped && use && !use.running && use.containers.length) return { message: text(false, `image is being used by stopped container ${shortId(use.containers[0]!)}`), used: true };
+    return undefined;
+  }
+
+  /** dockerd's imageDeleteHelper: delete the image and its now unused layers, then (prune) its untagged parents, quietly. */
+  async #deleteHelper(id: Digest, records: ImageDeleteItem[], force: boolean, prune: boolean, quiet: boolean): Promise<void> {
+    const c = this.#conflict(id, { hard: true, stopped: !force, references: !force });
+    if (c) {
+      const dangling = this.#refs(id).length === 0 && !this.d.meta.listImages().some((r) => r.parent === id);
+      if (quiet && (!dangling || c.used)) return;
+      throw conflict(c.message);
     }
-    const out: ImageDeleteItem[] = [];
-    if (byName && (tags.length > 1 || (use && !opts.force))) {
-      // compat: with more than one tag, removing by name only untags
-      if (tags.length === 1 && use) {
-        throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${shortId(use.containers[0]!)} is using its referenced image ${shortId(id)}`);
-      }
-      this.d.meta.deleteTag(byName);
-      this.d.events.emit('image', 'untag', id, { name: familiarName(parseReference(byName)) });
-      return [{ untagged: familiarName(parseReference(byName)) }];
+    const parent = (this.d.meta.getImage(id)?.parent ?? '') as Digest | '';
+    for (const r of this.#refs(id)) {
+      this.#removeRef(id, r.ref);
+      records.push({ untagged: familiarName(parseReference(r.ref)) });
     }
-    if (use) {
-      if (use.running || !opts.force) {
-        const how = use.running ? 'cannot delete' : 'unable to delete';
-        throw conflict(`conflict: ${how} ${shortId(id)} (${use.running ? 'cannot be forced' : 'must be forced'}) - image is being used by ${use.running ? 'running' : 'stopped'} container ${shortId(use.containers[0]!)}`);
-      }
-    }
-    if (!byName && tags.length > 1 && !opts.force) {
-      throw conflict(`conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
-    }
-    for (const t of tags) out.push({ untagged: familiarName(parseReference(t)) });
-    const rec = this.d.meta.getImage(id);
-    for (const rd of rec?.repoDigests ?? []) out.push({ untagged: rd.replace(/^docker\.io\/(library\/)?/, '') });
-    for (const t of tags) this.d.events.emit('image', 'untag', id, { name: familiarName(parseReference(t)) });
+    const cfg = await this.config(id).catch(() => undefined);
     this.d.meta.deleteImage(id);
-    out.push({ deleted: id });
     this.d.events.emit('image', 'delete', id, {});
-    await this.gcLayers();
-    return out;
+    records.push({ deleted: id });
+    for (const layer of await this.#releaseLayers(cfg ? chainIds(cfg.rootfs.diff_ids) : [])) records.push({ deleted: layer });
+    if (!this.d.imagesInUse().has(id)) await this.d.blobs.delete(id).catch(() => {}); // a stopped container may still start from it
+    if (!prune || !parent || !this.d.meta.getImage(parent)) return;
+    await this.#deleteHelper(parent, records, false, true, true);
+  }
+
+  /** Remove the layers of `chain`, top first, until one is still used by an image or a container. Returns the removed chain ids. */
+  async #releaseLayers(chain: Digest[]): Promise<Digest[]> {
+    const used = await this.#usedLayers();
+    const removed: Digest[] = [];
+    for (const c of [...chain].reverse()) {
+      if (used.has(c)) break;
+      try {
+        if (await this.#dropLayer(c)) removed.push(c);
+      } catch (err) {
+        if (err instanceof BerthError && err.kind === 'conflict') break; // a container's snapshot sits on it
+        throw err;
+      }
+    }
+    return removed;
   }
 
   /** Remove layers (and their blobs) no image or container uses. */
   async gcLayers(): Promise<void> {
-    const used = new Set<string>();
-    for (const img of this.d.meta.listImages()) {
-      const cfg = await this.config(img.id).catch(() => undefined);
-      if (cfg) for (const c of chainIds(cfg.rootfs.diff_ids)) used.add(c);
-    }
+    const used = await this.#usedLayers();
     const layers = this.d.meta.listLayers();
     // children before parents
     const byDepth = layers.map((l) => ({ l, depth: depthOf(l.chainId, layers) })).sort((a, b) => b.depth - a.depth);
     for (const { l } of byDepth) {
       if (used.has(l.chainId)) continue;
       try {
-        await this.d.layers.remove(l.chainId);
+        await this.#dropLayer(l.chainId);
       } catch (err) {
         if (err instanceof BerthError && err.kind === 'conflict') continue; // a container's snapshot still sits on it
-        if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
+        throw err;
       }
-      this.d.meta.deleteLayer(l.chainId);
-      if (!layers.some((o) => o !== l && o.blob === l.blob && used.has(o.chainId))) await this.d.blobs.delete(l.blob);
     }
   }
 
+  /**
+   * `docker history`: newest first. As dockerd does, the rows take the ids (and tags) of the image
+   * and then of its local parents, one per row; the rest are `<missing>`.
+   */
   async history(nameOrId: string): Promise<{ id: string; created: number; createdBy: string; tags: string[]; size: number; comment: string }[]> {
     const v = await this.get(nameOrId);
     const chain = chainIds(v.config.rootfs.diff_ids);
@@ -402,34 +598,78 @@ export class ImageService {
       return { id: '<missing>', created: Math.floor(Date.parse(h.created ?? v.config.created ?? '') / 1000) || 0, createdBy: h.created_by ?? '', tags: [] as string[], size, comment: ('comment' in h ? h.comment : '') ?? '' };
     });
     rows.reverse();
-    if (rows[0]) {
-      rows[0].id = v.record.id;
-      rows[0].tags = v.repoTags;
+    let cur: ImageRecord | undefined = v.record;
+    for (const row of rows) {
+      if (!cur) break;
+      row.id = cur.id;
+      row.tags = this.d.meta.tagsOf(cur.id).map((t) => familiarName(parseReference(t))).sort();
+      cur = cur.parent ? this.d.meta.getImage(cur.parent) : undefined;
     }
     return rows;
   }
 
-  /** `docker image prune`: dangling images (or, with `all`, every image no container uses). */
+  /**
+   * `docker image prune`, as dockerd: dangling images (untagged, without children), or with `all`
+   * every image; each goes through rmi without force, so images containers use are kept.
+   * spaceReclaimed counts the layers actually removed.
+   */
   async prune(opts: { all?: boolean; match?: (v: ImageView) => boolean } = {}): Promise<{ deleted: ImageDeleteItem[]; spaceReclaimed: number }> {
-    const inUse = this.d.imagesInUse();
+    const sizes = new Map(this.d.meta.listLayers().map((l) => [l.chainId as string, l.size]));
     const deleted: ImageDeleteItem[] = [];
-    let space = 0;
     for (const v of await this.list()) {
-      if (inUse.has(v.record.id)) continue;
-      if (!opts.all && v.repoTags.length > 0) continue;
+      if (!this.d.meta.getImage(v.record.id)) continue; // pruned with a child already
+      const refs = this.#refs(v.record.id);
+      if (!opts.all && v.children.length > 0) continue;
+      if (refs.length === 0 && v.children.length > 0) continue;
       if (opts.match && !opts.match(v)) continue;
-      for (const t of this.d.meta.tagsOf(v.record.id)) {
-        this.d.meta.deleteTag(t);
-        deleted.push({ untagged: familiarName(parseReference(t)) });
+      const attempt = async (ref: string): Promise<void> => {
+        try {
+          deleted.push(...(await this.remove(ref)));
+        } catch (err) {
+          if (!(err instanceof BerthError && (err.kind === 'conflict' || err.kind === 'not-found'))) this.d.log.warn({ err, ref }, 'image prune: could not remove image');
+        }
+      };
+      if (refs.length > 0) {
+        if (!opts.all && refs.some((r) => !r.canonical)) continue;
+        for (const r of refs) await attempt(familiarName(parseReference(r.ref)));
+      } else {
+        await attempt(v.record.id.slice(7));
       }
-      this.d.meta.deleteImage(v.record.id);
-      deleted.push({ deleted: v.record.id });
-      space += v.record.size;
-      this.d.events.emit('image', 'delete', v.record.id, {});
     }
-    await this.gcLayers();
-    if (deleted.length) this.d.events.emit('image', 'prune', '', { reclaimed: String(space) });
+    const space = deleted.reduce((a, d) => a + (d.deleted ? (sizes.get(d.deleted) ?? 0) : 0), 0);
+    this.d.events.emit('image', 'prune', '', { reclaimed: String(space) });
     return { deleted, spaceReclaimed: space };
+  }
+}
+
+/** dockerd's isImageIDPrefix: `ref` names the image by (a prefix of) its id. */
+function isIdPrefix(id: Digest, ref: string): boolean {
+  return id.startsWith(ref) || id.slice(7).startsWith(ref);
+}
+
+/** dockerd's isSingleReference: at most one tag, and digests only from that tag's repository. */
+function isSingleReference(refs: { repo: string; canonical: boolean }[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  const tags = refs.filter((r) => !r.canonical);
+  if (tags.length > 1) return false;
+  const canonicalRepos = new Set(refs.filter((r) => r.canonical).map((r) => r.repo));
+  const single = tags[0] ?? refs[0]!;
+  return canonicalRepos.size === 1 && canonicalRepos.has(single.repo);
+}
+
+async function isRegularFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function readArchiveFile(dir: string, rel: string): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, rel));
+  } catch {
+    throw invalid(`invalid archive: ${rel} is missing`);
   }
 }
 
@@ -447,7 +687,6 @@ function depthOf(chainId: string, layers: { chainId: string; parent: string | nu
 const internalMissing = (c: string): BerthError => new BerthError('internal', `layer ${c} is missing from the store`);
 
 async function readHead(path: string, n: number): Promise<Buffer> {
-  const { open } = await import('node:fs/promises');
   const fh = await open(path, 'r');
   try {
     const b = Buffer.alloc(n);
@@ -473,26 +712,44 @@ export function parseImageConfig(raw: Buffer): ImageConfig {
   return { architecture: c.architecture ?? hostArch(), os: c.os ?? 'linux', ...c } as ImageConfig;
 }
 
-/** Unpack an image archive's regular files into `dir`, refusing names that escape it. */
+/**
+ * Unpack an image archive's regular files into `dir`, refusing names that escape it. Symlinks
+ * between the archive's own files (the legacy docker-save layout links a layer shared by two
+ * images: `<id>/layer.tar -> ../<other>/layer.tar`) become hard links once everything is out;
+ * a link leaving the archive, or to something it does not hold, is refused.
+ */
 async function extractArchive(input: Readable, dir: string, signal?: AbortSignal): Promise<void> {
   const ex = tar.extract();
+  const links = new Map<string, string>();
+  let entries = 0;
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
-      const name = normalize(h.name);
-      if (isAbsolute(h.name) || name.startsWith('..')) {
-        reject(invalid(`invalid archive: path escapes the archive: ${h.name}`));
+      entries++;
+      const name = normalize(h.name).replace(/\/+$/, '');
+      if (isAbsolute(h.name) || name === '..' || name.startsWith('../')) {
         stream.resume();
+        reject(invalid(`invalid archive: path escapes the archive: ${h.name}`));
         return;
       }
-      if (h.type === 'file') {
+      if (h.type === 'file' || h.type === 'contiguous-file') {
         const target = join(dir, name);
-        mkdir(join(target, '..'), { recursive: true })
+        mkdir(dirname(target), { recursive: true })
           .then(() => pipeline(stream, createWriteStream(target, { flags: 'wx' })))
-          .then(() => next(), reject);
-      } else {
-        stream.on('end', () => next());
-        stream.resume();
+          .then(() => next(), (err: unknown) => reject((err as { code?: string }).code === 'EEXIST' ? invalid(`invalid archive: duplicate entry ${h.name}`) : err));
+        return;
       }
+      if (h.type === 'symlink' || h.type === 'link') {
+        const linkname = h.linkname ?? '';
+        const resolved = h.type === 'symlink' ? posix.normalize(posix.join(posix.dirname(name), linkname)) : normalize(linkname);
+        if (isAbsolute(linkname) || resolved === '..' || resolved.startsWith('../')) {
+          stream.resume();
+          reject(invalid(`invalid archive: link escapes the archive: ${h.name} -> ${linkname}`));
+          return;
+        }
+        links.set(name, resolved);
+      }
+      stream.on('end', () => next());
+      stream.resume();
     });
     ex.on('finish', resolve);
     ex.on('error', (e: Error) => reject(invalid(`invalid archive: ${e.message}`)));
@@ -500,7 +757,20 @@ async function extractArchive(input: Readable, dir: string, signal?: AbortSignal
   input.on('error', (e) => ex.destroy(e));
   if (signal) signal.addEventListener('abort', () => ex.destroy(new Error('aborted')), { once: true });
   input.pipe(ex);
-  await done;
+  try {
+    await done;
+  } finally {
+    input.unpipe(ex);
+    input.resume(); // drain what is left so the client sees our reply, not a reset
+  }
+  if (entries === 0) throw invalid('invalid archive: not a tar archive, or an empty one');
+  for (const [name, target] of links) {
+    let t = target;
+    for (let hops = 0; links.has(t) && hops < 16; hops++) t = links.get(t)!;
+    if (!(await isRegularFile(join(dir, t)))) continue; // dangling: refused when a manifest names it
+    await mkdir(dirname(join(dir, name)), { recursive: true });
+    await link(join(dir, t), join(dir, name)).catch(() => {});
+  }
 }
 
 interface ArchiveImage {
@@ -509,24 +779,37 @@ interface ArchiveImage {
   repoTags: string[];
 }
 
+/** The images of an extracted archive: from manifest.json, else from an OCI layout's index.json. invalid-argument when malformed. */
 async function readManifests(dir: string): Promise<ArchiveImage[]> {
   const safe = (p: unknown): string => {
-    if (typeof p !== 'string') throw invalid('invalid archive: manifest.json malformed');
+    if (typeof p !== 'string' || p === '') throw invalid('invalid archive: manifest.json malformed: a path is not a string');
     const n = normalize(p);
-    if (isAbsolute(n) || n.startsWith('..')) throw invalid(`invalid archive: path escapes the archive: ${p}`);
+    if (isAbsolute(n) || n === '..' || n.startsWith('../')) throw invalid(`invalid archive: path escapes the archive: ${p}`);
     return n;
   };
+  let raw: string | undefined;
   try {
-    const raw = await readFile(join(dir, 'manifest.json'), 'utf8');
-    const list = JSON.parse(raw) as unknown;
-    if (!Array.isArray(list)) throw invalid('invalid archive: manifest.json is not a list');
-    return list.map((e: { Config?: unknown; Layers?: unknown; RepoTags?: unknown }) => ({
-      config: safe(e.Config),
-      layers: Array.isArray(e.Layers) ? e.Layers.map(safe) : [],
-      repoTags: Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === 'string') : [],
-    }));
-  } catch (err) {
-    if (!(err as { code?: string }).code) throw err;
+    raw = await readFile(join(dir, 'manifest.json'), 'utf8');
+  } catch {
+    raw = undefined;
+  }
+  if (raw !== undefined) {
+    let list: unknown;
+    try {
+      list = JSON.parse(raw);
+    } catch (err) {
+      throw invalid(`invalid archive: manifest.json malformed: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(list)) throw invalid('invalid archive: manifest.json malformed: not a list');
+    return list.map((e: unknown) => {
+      if (typeof e !== 'object' || e === null) throw invalid('invalid archive: manifest.json malformed: an entry is not an object');
+      const o = e as { Config?: unknown; Layers?: unknown; RepoTags?: unknown };
+      if (o.Layers !== undefined && o.Layers !== null && !Array.isArray(o.Layers)) throw invalid('invalid archive: manifest.json malformed: Layers is not a list');
+      if (o.RepoTags !== undefined && o.RepoTags !== null && !(Array.isArray(o.RepoTags) && o.RepoTags.every((t) => typeof t === 'string'))) {
+        throw invalid('invalid archive: manifest.json malformed: RepoTags is not a list of strings');
+      }
+      return { config: safe(o.Config), layers: Array.isArray(o.Layers) ? o.Layers.map(safe) : [], repoTags: (o.RepoTags as string[] | null | undefined) ?? [] };
+    });
   }
   // OCI image layout
   let index: { manifests?: Descriptor[] };
@@ -535,22 +818,28 @@ async function readManifests(dir: string): Promise<ArchiveImage[]> {
   } catch {
     throw invalid('invalid archive: neither manifest.json nor index.json found');
   }
+  if (typeof index !== 'object' || index === null || !Array.isArray(index.manifests)) throw invalid('invalid archive: index.json malformed');
   const out: ArchiveImage[] = [];
-  const blob = (d: string): string => {
-    if (!isDigest(d)) throw invalid(`invalid archive: bad digest ${d}`);
+  const blob = (d: unknown): string => {
+    if (typeof d !== 'string' || !isDigest(d)) throw invalid(`invalid archive: bad digest ${String(d)}`);
     return join('blobs', 'sha256', d.slice(7));
   };
   const visit = async (desc: Descriptor, name: string | undefined, depth: number): Promise<void> => {
     if (depth > 4) throw invalid('invalid archive: index nesting too deep');
-    const raw = await readFile(join(dir, blob(desc.digest)));
+    const raw = await readArchiveFile(dir, blob(desc.digest));
     if (sha256(raw) !== desc.digest) throw invalid(`invalid archive: digest mismatch for ${desc.digest}`);
-    const j = JSON.parse(raw.toString()) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
-    if (j.manifests) {
+    let j: { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    try {
+      j = JSON.parse(raw.toString()) as typeof j;
+    } catch {
+      throw invalid(`invalid archive: ${desc.digest} is not JSON`);
+    }
+    if (Array.isArray(j.manifests)) {
       const pick = j.manifests.find((m) => !m.platform || (m.platform.os === 'linux' && m.platform.architecture === hostArch())) ?? j.manifests[0];
       if (pick) await visit(pick, name, depth + 1);
       return;
     }
-    if (!j.config || !j.layers) throw invalid('invalid archive: manifest without config or layers');
+    if (!j.config || !Array.isArray(j.layers)) throw invalid('invalid archive: manifest without config or layers');
     out.push({ config: blob(j.config.digest), layers: j.layers.map((l) => blob(l.digest)), repoTags: name ? [name] : [] });
   };
   for (const m of index.manifests ?? []) {

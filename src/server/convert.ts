@@ -251,11 +251,24 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)} years`;
 }
 
-export function toImageSummary(v: ImageView, containers: number): W.ImageSummary {
+/** A timestamp as Go's RFC3339Nano prints it: trailing zeros of the fraction dropped (`…00.000Z` → `…00Z`). */
+export function goTime(iso: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(iso);
+  if (!m) return iso;
+  const frac = (m[2] ?? '').replace(/0+$/, '');
+  return `${m[1]}${frac ? `.${frac}` : ''}${m[3]}`;
+}
+
+/**
+ * `GET /images/json` rows. `containers` is -1 unless counted (system df); SharedSize is -1 unless
+ * asked for (`shared-size=1`, system df). `repoTags` narrows the tags shown (the reference filter).
+ */
+export function toImageSummary(v: ImageView, containers: number, opts: { sharedSize?: boolean; repoTags?: string[] } = {}): W.ImageSummary {
   return {
-    Id: v.record.id, ParentId: v.record.parent, RepoTags: v.repoTags, RepoDigests: v.repoDigests,
-    Created: Math.floor(Date.parse(v.config.created ?? v.record.created) / 1000) || 0, Size: v.record.size, SharedSize: -1,
-    Labels: v.config.config?.Labels ?? {}, Containers: containers,
+    Id: v.record.id, ParentId: v.record.parent, RepoTags: opts.repoTags ?? v.repoTags, RepoDigests: v.repoDigests,
+    Created: Math.floor(Date.parse(v.config.created ?? v.record.created) / 1000) || 0, Size: v.record.size,
+    SharedSize: opts.sharedSize === false ? -1 : v.sharedSize,
+    Labels: v.config.config?.Labels ?? null, Containers: containers,
   } as W.ImageSummary;
 }
 
@@ -264,24 +277,30 @@ export function toImageInspect(v: ImageView, driver: string): W.ImageInspect {
   const cfg = {
     Hostname: '', Domainname: '', User: c.User ?? '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
     ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}), Tty: false, OpenStdin: false, StdinOnce: false,
-    Env: c.Env ?? null, Cmd: c.Cmd ?? null, Image: '', Volumes: c.Volumes ?? null, WorkingDir: c.WorkingDir ?? '',
+    Env: c.Env ?? null, Cmd: c.Cmd ?? null, ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}), Image: '', Volumes: c.Volumes ?? null, WorkingDir: c.WorkingDir ?? '',
     Entrypoint: c.Entrypoint ?? null, OnBuild: c.OnBuild ?? null, Labels: c.Labels ?? null,
-    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}), ...(c.Shell ? { Shell: c.Shell } : {}), ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}), ...(c.Shell ? { Shell: c.Shell } : {}),
   };
   return {
     Id: v.record.id, RepoTags: v.repoTags, RepoDigests: v.repoDigests, Parent: v.record.parent, Comment: v.config.comment ?? '',
-    Created: v.config.created ?? v.record.created, DockerVersion: v.config.docker_version ?? '', Author: v.config.author ?? '',
+    Created: goTime(v.config.created ?? v.record.created), DockerVersion: v.config.docker_version ?? '', Author: v.config.author ?? '',
     Config: cfg, Architecture: v.config.architecture, ...(v.config.variant ? { Variant: v.config.variant } : {}), Os: v.config.os,
     Size: v.record.size, GraphDriver: { Name: driver, Data: null },
-    RootFS: { Type: 'layers', Layers: v.config.rootfs.diff_ids }, Metadata: { LastTagTime: v.record.loadedAt },
+    RootFS: { Type: 'layers', Layers: v.config.rootfs.diff_ids }, Metadata: { LastTagTime: goTime(v.lastTagTime) },
   } as unknown as W.ImageInspect;
 }
 
+/**
+ * A volume as dockerd shows it; berth's own bookkeeping options (`berth.*`) stay hidden. Like
+ * dockerd, Labels and Options are objects for a volume created through the API (the CLI always
+ * sends both) and null when empty for one a container created.
+ */
 export function toVolume(v: VolumeRecord, usage?: { size: number; refCount: number }): W.Volume {
   const options = Object.fromEntries(Object.entries(v.options).filter(([k]) => !k.startsWith('berth.')));
+  const api = v.options['berth.api'] === 'true';
   return {
-    CreatedAt: v.createdAt, Driver: v.driver, Labels: v.labels, Mountpoint: v.mountpoint, Name: v.name,
-    Options: Object.keys(options).length ? options : null, Scope: 'local',
+    CreatedAt: v.createdAt, Driver: v.driver, Labels: api || Object.keys(v.labels).length ? v.labels : null, Mountpoint: v.mountpoint, Name: v.name,
+    Options: api || Object.keys(options).length ? options : null, Scope: 'local',
     ...(usage ? { UsageData: { Size: usage.size, RefCount: usage.refCount } } : {}),
   } as W.Volume;
 }

@@ -32,7 +32,7 @@ const ROWS: Row[] = [
   ['GET', '/containers/nope/json', undefined, 404, 'No such container: nope'],
   ['GET', '/images/nope:1/json', undefined, 404, 'No such image: nope:1'],
   ['DELETE', '/images/nope:1', undefined, 404, 'No such image: nope:1'],
-  ['GET', '/volumes/nope', undefined, 404, 'No such volume: nope'],
+  ['GET', '/volumes/nope', undefined, 404, 'get nope: no such volume'],
   ['POST', '/containers/create', '{"Image": "nope:1"}', 404, 'No such image: nope:1'],
   ['POST', '/containers/create', '{not json', 400, /^invalid JSON/],
   ['POST', '/containers/create', '{"Image": "busybox", "Env": "x", "Cmd": [1]}', 400, 'invalid Cmd: expected a list of strings'],

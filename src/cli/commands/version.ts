@@ -64,7 +64,8 @@ export function registerVersion(parent: Command, ctx: CliContext, name = 'versio
       } catch (err) {
         error = err;
       }
-      const data = { Client: client, Server: server ?? null };
+      // compat: templates use Go's field names (APIVersion), not the JSON ones (ApiVersion)
+      const data = { Client: goVersionFields(client), Server: server ? goVersionFields(server as unknown as Record<string, unknown>) : null };
       ctx.out(o.format === 'json' ? `${JSON.stringify(data)}\n` : `${render(parseTemplate(o.format), data)}\n`);
       if (error) throw error;
       return;
@@ -76,4 +77,12 @@ export function registerVersion(parent: Command, ctx: CliContext, name = 'versio
     const server = await ctx.client.version();
     ctx.out(formatServerVersion(server));
   });
+}
+
+function goVersionFields(v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...v };
+  if ('ApiVersion' in v) out.APIVersion = v.ApiVersion;
+  if ('MinAPIVersion' in v) out.MinAPIVersion = v.MinAPIVersion;
+  if ('DefaultAPIVersion' in v) out.DefaultAPIVersion = v.DefaultAPIVersion;
+  return out;
 }

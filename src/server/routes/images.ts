@@ -13,35 +13,36 @@ export function imageRoutes(r: Router, b: Backends): void {
     const f = parseFilters(req.query);
     checkFilters(f, ['before', 'dangling', 'label', 'reference', 'since', 'until']);
     const all = qBool(req.query, 'all');
-    const used = new Map<string, number>();
-    for (const c of b.containers.list()) used.set(c.imageId, (used.get(c.imageId) ?? 0) + 1);
     let list = await im.list();
     const createdOf = (v: ImageView): number => Date.parse(v.config.created ?? v.record.created);
     const before = f.has('before') ? createdOf(await im.get(f.get('before')![0]!)) : undefined;
     const since = f.has('since') ? createdOf(await im.get(f.get('since')![0]!)) : undefined;
     const dangling = f.get('dangling')?.[0];
     if (dangling !== undefined && !['true', 'false', '1', '0'].includes(dangling)) throw invalid(`Invalid filter 'dangling=${dangling}'`);
+    const until = untilOf(f);
+    const refs = f.get('reference');
+    const shownTags = new Map<string, string[]>();
     list = list.filter((v) => {
-      const isDangling = v.repoTags.length === 0;
+      const isDangling = v.repoTags.length === 0 && v.repoDigests.length === 0;
       if (dangling !== undefined && (dangling === 'true' || dangling === '1') !== isDangling) return false;
-      if (f.has('reference') && !f.get('reference')!.some((pat) => v.repoTags.some((t) => refMatch(pat, t)))) return false;
+      if (isDangling && (dangling === 'true' || dangling === '1') && v.children.length > 0) return false; // dockerd looks at heads only
+      if (refs) {
+        // compat: dockerd lists only the matching tags of a matching image
+        const tags = v.repoTags.filter((t) => refs.some((pat) => refMatch(pat, t)));
+        if (tags.length === 0) return false;
+        shownTags.set(v.record.id, tags);
+      }
       if (!labelMatch(f, v.config.config?.Labels ?? {})) return false;
       if (before !== undefined && createdOf(v) >= before) return false;
       if (since !== undefined && createdOf(v) <= since) return false;
-      if (f.has('until')) {
-        const u = f.get('until')![0]!;
-        const lim = /^\d+$/.test(u) ? Number(u) * 1000 : Date.now() - durationMs(u);
-        if (createdOf(v) >= lim) return false;
-      }
+      if (until !== undefined && createdOf(v) >= until) return false;
       return true;
     });
     // compat: without -a, docker hides untagged parents of other images (intermediate build images)
-    if (!all) {
-      const parents = new Set(list.map((v) => v.record.parent).filter(Boolean));
-      list = list.filter((v) => v.repoTags.length > 0 || !parents.has(v.record.id));
-    }
-    list.sort((a, c) => createdOf(c) - createdOf(a));
-    sendJson(req.res, 200, list.map((v) => toImageSummary(v, used.get(v.record.id) ?? 0)));
+    if (!all) list = list.filter((v) => v.repoTags.length > 0 || v.repoDigests.length > 0 || v.children.length === 0);
+    list.sort((a, c) => createdOf(c) - createdOf(a) || a.record.id.localeCompare(c.record.id));
+    const sharedSize = qBool(req.query, 'shared-size');
+    sendJson(req.res, 200, list.map((v) => toImageSummary(v, -1, { sharedSize, repoTags: shownTags.get(v.record.id) })));
   });
 
   r.post('/images/create', async (req) => {
@@ -54,7 +55,9 @@ export function imageRoutes(r: Router, b: Backends): void {
       const changes = req.query.getAll('changes').flatMap((x) => x.split('\n'));
       const cfg = applyChanges({}, changes);
       const out = jsonLines(req.res);
-      const id = await im.importTarball(req.raw, { ref: repo ? (tag ? `${repo}:${tag}` : repo) : undefined, message: req.query.get('message') ?? '', changes: cfg, signal: req.signal });
+      // compat: dockerd's default comment (image Comment and its history entry)
+      const message = req.query.get('message') || `Imported from ${fromSrc}`;
+      const id = await im.importTarball(req.raw, { ref: repo ? (tag ? `${repo}:${tag}` : repo) : undefined, message, changes: cfg, signal: req.signal });
       out.write({ status: id });
       out.end();
       return;
@@ -123,7 +126,10 @@ export function imageRoutes(r: Router, b: Backends): void {
     const f = parseFilters(req.query);
     checkFilters(f, ['dangling', 'label', 'label!', 'until']);
     const dangling = f.get('dangling')?.[0] ?? 'true';
-    const res = await im.prune({ all: dangling === 'false' || dangling === '0', match: (v) => labelMatch(f, v.config.config?.Labels ?? {}) });
+    if (!['true', 'false', '1', '0'].includes(dangling)) throw invalid(`invalid filter 'dangling=${dangling}'`);
+    const until = untilOf(f);
+    const match = (v: ImageView): boolean => labelMatch(f, v.config.config?.Labels ?? {}) && (until === undefined || Date.parse(v.config.created ?? v.record.created) < until);
+    const res = await im.prune({ all: dangling === 'false' || dangling === '0', match });
     sendJson(req.res, 200, { ImagesDeleted: res.deleted.map((d) => (d.deleted ? { Deleted: d.deleted } : { Untagged: d.untagged })), SpaceReclaimed: res.spaceReclaimed });
   });
 
@@ -135,6 +141,17 @@ export function imageRoutes(r: Router, b: Backends): void {
   r.get('/images/search', () => {
     throw new BerthError('not-implemented', 'search is not implemented yet'); // TODO(#4)
   });
+}
+
+/** The `until` filter as a time in ms: a Unix timestamp or a duration before now. */
+function untilOf(f: Map<string, string[]>): number | undefined {
+  const u = f.get('until');
+  if (!u) return undefined;
+  if (u.length > 1) throw invalid('more than one until filter specified');
+  const x = u[0]!;
+  if (/^\d+(\.\d+)?$/.test(x)) return Number(x) * 1000;
+  const t = Date.parse(x);
+  return Number.isNaN(t) ? Date.now() - durationMs(x) : t;
 }
 
 /** Docker's reference filter: a glob on `repo:tag` (or on the repository alone). */

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, readFileSync, statSync } from 'node:fs';
-import tar from 'tar-stream';
+import tar, { type Header } from 'tar-stream';
 
 const EPOCH = new Date('2024-01-01T00:00:00Z');
 
@@ -61,9 +61,9 @@ nogroup:x:65534:
 async function layerTar(busybox: string): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((r) => pack.on('end', () => r()));
-  const entry = (h: tar.Headers, body?: Buffer): Promise<void> =>
+  const entry = (h: Partial<Header> & { name: string }, body?: Buffer): Promise<void> =>
     new Promise((res, rej) => pack.entry({ uid: 0, gid: 0, mtime: EPOCH, ...h }, body ?? null as unknown as Buffer, (e) => (e ? rej(e) : res())));
   const dirs: [string, number][] = [['bin', 0o755], ['dev', 0o755], ['etc', 0o755], ['home', 0o755], ['proc', 0o755], ['root', 0o700], ['sbin', 0o755], ['sys', 0o755], ['tmp', 0o1777], ['usr', 0o755], ['usr/bin', 0o755], ['usr/sbin', 0o755], ['var', 0o755], ['var/spool', 0o755], ['var/spool/mail', 0o755], ['var/www', 0o755]];
   for (const [d, mode] of dirs) await entry({ name: `${d}/`, type: 'directory', mode });
@@ -111,9 +111,8 @@ async function main(): Promise<void> {
   await add('manifest.json', Buffer.from(JSON.stringify(manifest)));
   out.finalize();
   await new Promise<void>((r) => sink.on('finish', () => r()).on('close', () => r()));
-  process.stderr.write(`built ${o.tag} (image sha256:${cfgHex.slice(0, 12)}, ${applets(layer)} bytes layer)\n`);
+  process.stderr.write(`built ${o.tag} (image sha256:${cfgHex.slice(0, 12)}, ${layer.length} bytes layer)\n`);
 }
-const applets = (b: Buffer): number => b.length;
 
 main().catch((err: unknown) => {
   process.stderr.write(`busybox-image: ${(err as Error).message}\n`);

@@ -38,6 +38,8 @@ export class ConmonMonitor implements Monitor {
     const child = spawn(this.conmonPath, args, {
       stdio: ['ignore', errLog.fd, errLog.fd, 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+      // conmon writes an `oom` marker into its working directory too: keep it in the bundle
+      cwd: bundle,
       detached: true,
     });
     await errLog.close();

@@ -1,6 +1,6 @@
 // Engine-core benchmarks: run latency vs the runc floor, container churn, daemon and per-container memory.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon, busyboxArchive, ROOT } from '../test/helpers/env.ts';
 import { PHASES, apiRunOnce, type RunTimeline } from './api.ts';
@@ -35,6 +35,13 @@ export async function setup(): Promise<Ctx> {
   await d.start();
   const r = await d.docker(['load', '-i', busyboxArchive()], { timeout: 120_000 });
   if (r.code !== 0) throw new Error(`docker load failed: ${r.stderr}`);
+  // the floor's "equivalent bundle": the very spec berthd generates for a busybox container
+  const src = await d.docker(['run', '-d', 'busybox', 'sleep', '1000']);
+  if (src.code === 0) {
+    const id = src.stdout.trim();
+    floor.useBerthSpec(JSON.parse(readFileSync(join(d.execRoot, 'bundles', id, 'config.json'), 'utf8')));
+    await d.docker(['rm', '-f', id]);
+  }
   return { d, floor };
 }
 
@@ -135,16 +142,20 @@ export async function benchLatency(ctx: Ctx): Promise<void> {
   const { n, warmup } = CONFIG;
   say(`\n== 1. run --rm busybox true: warm-up ${warmup}, then N=${n}; all variants interleaved round-robin ==`);
   const trueBundle = floor.bundle('true', ['true']);
+  const equivBundle = floor.hasBerthSpec ? floor.bundle('true-equiv', ['true'], { equivalent: true }) : trueBundle;
   const docker = newVariant('docker CLI→berthd', () => timed('docker', ['run', '--rm', 'busybox', 'true'], { env: d.env }));
   const berth = newVariant('berth CLI', () => timed(process.execPath, [BERTH_CLI, 'run', '--rm', 'busybox', 'true'], { env: d.env }));
-  const runc = newVariant('floor runc run', () => floor.runcRun(trueBundle, floor.nextId('runc')));
+  // The floor is `runc run` of an equivalent bundle: berthd's own spec (seccomp, caps, mounts) on the same rootfs.
+  const runc = newVariant('floor runc run (berth spec)', () => floor.runcRun(equivBundle, floor.nextId('runc')));
+  const runcPlain = newVariant('runc run (runc spec default)', () => floor.runcRun(trueBundle, floor.nextId('runcp')));
   const crun = newVariant('crun run (unshare -m)', () => floor.crunRun(trueBundle, floor.nextId('crun')));
   const api = newVariant('raw API (node:http, no CLI)', apiVariantRun(d.sock, () => round >= warmup));
   const ps = newVariant('docker ps -q (CLI fixed cost)', () => timed('docker', ['ps', '-q'], { env: d.env }));
-  const variants = [docker, berth, runc, crun, api, ps];
+  const variants = [docker, berth, runc, runcPlain, crun, api, ps];
   if (!existsSync(BERTH_CLI)) berth.na = 'berth CLI not built';
   if (spawnSync('sh', ['-c', 'command -v crun']).status !== 0) crun.na = 'n/a (crun not installed)';
   await runInterleaved(variants, warmup, n, (v) => (v === berth ? 'berth CLI not built' : v === crun ? 'n/a' : 'error'));
+  addRow({ section: 'run --rm true', metric: 'runc run, `runc spec` bundle', value: runcPlain.na ?? col(runcPlain), baseline: '(no seccomp, fewer mounts)', goal: '(info)' });
   latencyRan = true;
 
   const floorMed = runc.samples.length && !runc.na ? stats(runc.samples).median : undefined;

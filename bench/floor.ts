@@ -18,6 +18,8 @@ export class Floor {
   /** The parent cgroup of every floor container (absolute, as FIELD-NOTES advise). */
   readonly cgParent: string;
   private template?: OciConfig;
+  /** berthd's own generated spec (seccomp profile, capabilities, masked paths, mounts): the equivalent bundle. */
+  private berthTemplate?: OciConfig;
   private seq = 0;
 
   constructor() {
@@ -43,12 +45,35 @@ export class Floor {
     this.template = JSON.parse(readFileSync(join(specDir, 'config.json'), 'utf8')) as OciConfig;
   }
 
-  /** A bundle dir running `args`, with its own absolute cgroupsPath. */
-  bundle(name: string, args: string[]): string {
-    if (!this.template) throw new Error('floor not set up');
+  /**
+   * Use the config.json berthd wrote for a busybox container as the template of `bundle(…, { equivalent: true })`,
+   * with its bind-mount sources (/etc/hosts, /etc/hostname, /etc/resolv.conf) pointed at files of our own.
+   */
+  useBerthSpec(config: unknown): void {
+    const cfg = structuredClone(config) as OciConfig & { mounts?: { destination: string; source: string; type: string }[] };
+    const etc = join(this.dir, 'etc');
+    mkdirSync(etc, { recursive: true });
+    for (const m of cfg.mounts ?? []) {
+      if (m.type === 'bind' && m.destination.startsWith('/etc/')) {
+        const f = join(etc, m.destination.slice(5));
+        writeFileSync(f, '');
+        m.source = f;
+      }
+    }
+    this.berthTemplate = cfg;
+  }
+
+  get hasBerthSpec(): boolean {
+    return this.berthTemplate !== undefined;
+  }
+
+  /** A bundle dir running `args`, with its own absolute cgroupsPath (from berthd's spec with `equivalent`). */
+  bundle(name: string, args: string[], opts: { equivalent?: boolean } = {}): string {
+    const template = opts.equivalent ? this.berthTemplate : this.template;
+    if (!template) throw new Error('floor not set up');
     const b = join(this.dir, 'bundles', name);
     mkdirSync(b, { recursive: true });
-    const cfg = structuredClone(this.template);
+    const cfg = structuredClone(template);
     cfg.process.args = args;
     cfg.process.terminal = false;
     cfg.root = { path: this.rootfs, readonly: true };

@@ -1,4 +1,4 @@
-import { open, rename, mkdir, unlink } from 'node:fs/promises';
+import { open, rename, mkdir, unlink, rm, readdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -32,4 +32,25 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   await fh.close();
   await rename(tmp, target);
   await fsyncDir(dirname(target));
+}
+
+/**
+ * Remove a directory tree off the caller's critical path: rename it to a `.trash-*` sibling (atomic,
+ * same file system) and delete that in the background. What a crash leaves is swept by `sweepTrash`.
+ */
+export async function discard(path: string): Promise<void> {
+  const trash = join(dirname(path), `.trash-${randomBytes(6).toString('hex')}-${basename(path)}`);
+  try {
+    await rename(path, trash);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return;
+    throw err;
+  }
+  void rm(trash, { recursive: true, force: true }).catch(() => {});
+}
+
+/** Delete `.trash-*` entries that `discard` left in `dir` (after a crash). */
+export async function sweepTrash(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith('.trash-')).map((n) => rm(join(dir, n), { recursive: true, force: true })));
 }

@@ -95,6 +95,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     server, log,
     async close() {
       containers.close();
+      await containers.settle();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile, readFile, readdir, lstat, cp, stat } from 'node:f
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
-  BerthError, KeyedLock, conflict, invalid, isErrno, newId, notFound, randomName, shortId, writeFileAtomic, run,
+  BerthError, KeyedLock, conflict, invalid, isErrno, newId, notFound, randomName, shortId, run, discard, sweepTrash,
   type Digest, type Logger,
 } from '../common/index.ts';
 import type { ImageRunConfig } from '../oci/index.ts';
@@ -78,6 +78,7 @@ export class ContainerService {
   /** Attach requests made before start: connected between `create` and `start` so no output is lost. */
   readonly #pendingAttach = new Map<string, ((socket: string) => Promise<void>)[]>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly #pendingDeletes = new Map<string, Promise<void>>();
   #stopWatch?: () => void;
   #poll?: NodeJS.Timeout;
 
@@ -280,8 +281,10 @@ export class ContainerService {
       await this.#writeEtcFiles(rec, netns.kind === 'host');
       const user = await resolveUser(rootfs, rec.user, rec.spec.host.groupAdd);
       const spec = buildRuntimeSpec(rec, { rootfs, user, netns, limits: this.d.limits, initPath: this.d.initPath, pidPath: this.#nsPath(rec.spec.host.pidMode, 'pid'), ipcPath: this.#nsPath(rec.spec.host.ipcMode, 'ipc'), hostCaps: this.d.hostCaps });
-      await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
-      await this.d.runtime.delete(id, { force: true }).catch(() => {});
+      // the bundle is runtime state (exec root): no fsync needed
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      await this.#pendingDeletes.get(id);
+      if (await this.d.runtime.exists(id)) await this.d.runtime.delete(id, { force: true }).catch(() => {});
       await this.d.monitor.clearExit(id);
       await rm(join(bundle, 'oom'), { force: true });
       const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce, logPath: rec.logPath };
@@ -427,10 +430,25 @@ export class ContainerService {
     return undefined;
   }
 
+  /**
+   * After an exit: unmount and drop the cgroup at once; `runc delete` (~20 ms, only runtime state
+   * under the exec root) runs in the background so waiters and `--rm` need not wait for it. A later
+   * start of the same container awaits it; reconcile sweeps any a crash left behind.
+   */
   async #cleanupRuntime(rec: ContainerRecord): Promise<void> {
-    await this.d.runtime.delete(rec.id, { force: true }).catch((err: unknown) => this.d.log.warn({ err, id: rec.id }, 'runtime delete failed'));
     await unmount(join(this.bundleDir(rec.id), 'rootfs')).catch(() => {});
     await removeCgroup(rec.cgroupsPath, this.d.cgroupVersion);
+    if (this.#pendingDeletes.has(rec.id) || !(await this.d.runtime.exists(rec.id))) return;
+    const p = this.d.runtime
+      .delete(rec.id, { force: true })
+      .catch((err: unknown) => this.d.log.warn({ err, id: rec.id }, 'runtime delete failed'))
+      .finally(() => this.#pendingDeletes.delete(rec.id));
+    this.#pendingDeletes.set(rec.id, p);
+  }
+
+  /** Wait for background runtime deletes (daemon shutdown, tests). */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pendingDeletes.values());
   }
 
   #shouldRestart(rec: ContainerRecord): boolean {
@@ -490,6 +508,12 @@ export class ContainerService {
    * `--rm` containers that ended, finish interrupted removals, restart by policy.
    */
   async reconcile(): Promise<void> {
+    await sweepTrash(this.d.containersDir);
+    await sweepTrash(this.d.execRoot);
+    const known = new Set(this.list().map((r) => r.id));
+    for (const id of await this.d.runtime.list()) {
+      if (!known.has(id)) await this.d.runtime.delete(id, { force: true }).catch(() => {});
+    }
     for (const rec of this.list()) {
       try {
         if (rec.state.status === 'removing') {
@@ -651,8 +675,8 @@ export class ContainerService {
       await this.d.layers.remove(rec.snapshot).catch((err: unknown) => {
         if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
       });
-      await rm(this.bundleDir(id), { recursive: true, force: true });
-      await rm(this.#dir(id), { recursive: true, force: true });
+      await discard(this.bundleDir(id));
+      await discard(this.#dir(id));
       await this.d.monitor.clearExit(id);
       this.d.meta.deleteContainer(id);
     });

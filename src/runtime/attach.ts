@@ -1,10 +1,18 @@
-import { SeqpacketSocket } from 'node-unix-socket';
+import { createRequire } from 'node:module';
+import type { SeqpacketSocket } from 'node-unix-socket';
 import { EventEmitter } from 'node:events';
 
 /** Output frames from a container: 1 = stdout, 2 = stderr (Docker's stream numbers). */
 export interface OutputFrame {
   stream: 1 | 2;
   data: Buffer;
+}
+
+// Loaded on first attach: the native module costs ~3 MiB of RSS that an idle berthd need not carry.
+let SeqpacketCtor: typeof SeqpacketSocket | undefined;
+function seqpacket(): typeof SeqpacketSocket {
+  SeqpacketCtor ??= (createRequire(import.meta.url)('node-unix-socket') as { SeqpacketSocket: typeof SeqpacketSocket }).SeqpacketSocket;
+  return SeqpacketCtor;
 }
 
 /**
@@ -35,7 +43,7 @@ export class AttachConnection extends EventEmitter {
 
   static connect(path: string): Promise<AttachConnection> {
     return new Promise((resolve, reject) => {
-      const sock = new SeqpacketSocket();
+      const sock = new (seqpacket())();
       const onErr = (e: Error): void => reject(e);
       sock.once('error', onErr);
       sock.connect(path, () => {

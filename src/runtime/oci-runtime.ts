@@ -13,6 +13,10 @@ export interface OciRuntime {
   /** Path of the binary, and the args conmon must pass it (e.g. --root). */
   readonly path: string;
   readonly globalArgs: string[];
+  /** True when the runtime holds state for `id` (cheap: no process is spawned). */
+  exists(id: string): Promise<boolean>;
+  /** Ids the runtime holds state for. */
+  list(): Promise<string[]>;
   /** Start a created container. Throws when the runtime refuses. */
   start(id: string): Promise<void>;
   /** Send a signal to the init process (or all processes). */

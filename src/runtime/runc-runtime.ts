@@ -1,18 +1,29 @@
 import { join } from 'node:path';
 import { BerthError, isErrno, run, notFound } from '../common/index.ts';
 import type { OciRuntime, OciState } from './oci-runtime.ts';
-import { writeFile, unlink, mkdtemp, rm } from 'node:fs/promises';
+import { writeFile, unlink, mkdtemp, rm, stat, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
 /** runc (or crun, which takes the same verbs) driven by its command line, with its own --root. */
 export class RuncRuntime implements OciRuntime {
   readonly globalArgs: string[];
+  readonly #stateRoot: string;
   constructor(
     readonly name: string,
     readonly path: string,
     stateRoot: string,
   ) {
     this.globalArgs = [`--root=${stateRoot}`];
+    this.#stateRoot = stateRoot;
+  }
+
+  async exists(id: string): Promise<boolean> {
+    // runc and crun both keep one directory per container under --root
+    return stat(join(this.#stateRoot, id)).then(() => true, () => false);
+  }
+
+  async list(): Promise<string[]> {
+    return readdir(this.#stateRoot).catch(() => []);
   }
 
   #run(args: string[], input?: string) {

@@ -60,9 +60,11 @@ export class Router {
   /** Dispatch one request. Strips `/v1.xx`, checks the version and the route table. */
   async handle(raw: IncomingMessage, res: ServerResponse, upgrade?: Req['upgrade']): Promise<void> {
     const ac = new AbortController();
+    const t0 = performance.now();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort();
     });
+    res.on('finish', () => this.log.debug({ method: raw.method, url: raw.url, status: res.statusCode, ms: Math.round((performance.now() - t0) * 10) / 10 }, 'request'));
     upgrade?.socket.on('close', () => ac.abort());
     try {
       const url = new URL(raw.url ?? '/', 'http://berth');

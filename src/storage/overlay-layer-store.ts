@@ -11,7 +11,7 @@
 // a child process that chdirs into the root (~125 layers); we keep mounts as plain data instead.
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError } from '../common/index.ts';
+import { BerthError, discard } from '../common/index.ts';
 import { overlayChanges } from './changes.ts';
 import type { Change, LayerStore, Mount } from './layer-store.ts';
 import { MOUNT_DATA_MAX, mountAll, unmount } from './mount.ts';
@@ -134,7 +134,7 @@ export class OverlayLayerStore implements LayerStore {
       const { rec, idInUse } = await this.#index.remove(key);
       if (rec.kind === 'view' || idInUse) return;
       await rm(this.#link(rec.id), { force: true });
-      await rm(this.#dir(rec.id), { recursive: true, force: true });
+      await discard(this.#dir(rec.id));
     });
   }
 

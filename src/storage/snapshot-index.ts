@@ -34,6 +34,8 @@ export const newSnapshotId = (): string => randomBytes(8).toString('hex');
 
 export class SnapshotIndex {
   readonly #dir: string;
+  /** Every record, loaded once: one daemon owns a store, and every change goes through this class. */
+  #cache?: Promise<Map<string, SnapshotRecord>>;
   /** Serialises structural changes (create, commit, remove) so parent/child checks hold. */
   readonly #lock = new KeyedLock();
 
@@ -51,16 +53,15 @@ export class SnapshotIndex {
   }
 
   async get(key: string): Promise<SnapshotRecord | undefined> {
-    const file = this.#file(key);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return undefined;
+    return (await this.#records()).get(key);
+  }
+
+  #records(): Promise<Map<string, SnapshotRecord>> {
+    this.#cache ??= this.#load().catch((err: unknown) => {
+      this.#cache = undefined;
       throw err;
-    }
-    const rec = parseRecord(JSON.parse(text) as unknown, file);
-    return rec.key === key ? rec : undefined;
+    });
+    return this.#cache;
   }
 
   /** The record of `key`; not-found (`No such layer: <key>`) if unknown. */
@@ -71,6 +72,10 @@ export class SnapshotIndex {
   }
 
   async all(): Promise<SnapshotRecord[]> {
+    return [...(await this.#records()).values()];
+  }
+
+  async #load(): Promise<Map<string, SnapshotRecord>> {
     await mkdir(this.#dir, { recursive: true });
     const out: SnapshotRecord[] = [];
     for (const name of await readdir(this.#dir)) {
@@ -81,7 +86,7 @@ export class SnapshotIndex {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
     }
-    return out;
+    return new Map(out.map((r) => [r.key, r]));
   }
 
   /** All records, each after its parent (so removing in reverse order removes children first). */
@@ -121,15 +126,21 @@ export class SnapshotIndex {
     if (rec.kind !== 'committed') throw new BerthError('invalid-argument', `parent ${parent} is not a committed layer`);
   }
 
-  /** Publish a record atomically and exclusively: conflict if the key exists. */
+  /**
+   * Publish a record atomically and exclusively: conflict if the key exists. Committed layers are
+   * fsynced (image data must survive a power loss); a container's active layer only needs to survive
+   * a kill -9 of berthd, and start-up GC removes what a power loss leaves half-made.
+   */
   async create(rec: SnapshotRecord): Promise<void> {
-    await mkdir(this.#dir, { recursive: true });
+    const records = await this.#records();
+    if (records.has(rec.key)) throw conflict(`layer ${rec.key} already exists`);
+    const durable = rec.kind === 'committed';
     const target = this.#file(rec.key);
     const tmp = join(this.#dir, `.tmp-${randomBytes(6).toString('hex')}`);
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(JSON.stringify(rec));
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -141,12 +152,14 @@ export class SnapshotIndex {
     } finally {
       await unlink(tmp).catch(() => {});
     }
-    await fsyncDir(this.#dir);
+    records.set(rec.key, rec);
+    if (durable) await fsyncDir(this.#dir);
   }
 
   async delete(key: string): Promise<void> {
+    const records = await this.#records();
     await unlink(this.#file(key));
-    await fsyncDir(this.#dir);
+    records.delete(key);
   }
 
   /**

@@ -94,6 +94,20 @@ describe('resources and security options', { skip }, () => {
     assert.equal(await run(['--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']), '/sbin/docker-init -- sh -c cat /proc/1/cmdline | tr "\\0" " "');
   });
 
+  test('docker\'s default posture: masked and read-only /proc paths, device cgroup, rlimits capped at berthd\'s own', async () => {
+    // masked files read as empty (/dev/null is mounted over them); which exist depends on the kernel
+    const masked = await run(['busybox', 'sh', '-c', 'for f in /proc/keys /proc/timer_list /proc/kcore /proc/sched_debug; do [ -e $f ] && echo "$f $(wc -c < $f)"; done; true']);
+    assert.ok(masked.length > 0, 'at least one masked /proc file exists here');
+    for (const line of masked.split('\n')) assert.match(line, / 0$/, `${line} should be masked`);
+    assert.match(await run(['busybox', 'sh', '-c', 'echo 1 > /proc/sys/kernel/domainname 2>&1 || echo refused']), /refused|Read-only/);
+    // CAP_MKNOD lets a device node be made, but the device cgroup refuses to open it
+    const mk = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'mknod /tmp/sda b 8 0 && head -c1 /tmp/sda']);
+    assert.notEqual(mk.code, 0);
+    assert.match(mk.stderr, /Operation not permitted/);
+    const hard = Number(readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1]);
+    assert.equal(await run(['--ulimit', `nofile=${hard * 10}:${hard * 10}`, 'busybox', 'sh', '-c', 'ulimit -Hn']), String(hard));
+  });
+
   test('--cidfile, --stop-signal, --stop-timeout', async () => {
     const cid = join(d.dir, `cid-${randomSuffix()}`);
     const r = await d.docker(['run', '-d', '--cidfile', cid, '--stop-signal', 'SIGUSR1', '--stop-timeout', '1', 'busybox', 'sh', '-c', 'trap "exit 42" USR1; while true; do sleep 0.1; done']);

@@ -5,3 +5,4 @@ export * from './atomic.ts';
 export * from './progress.ts';
 export * from './exec.ts';
 export * from './locks.ts';
+export * from './units.ts';

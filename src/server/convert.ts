@@ -1,5 +1,5 @@
 // Engine records ⇄ Engine API wire objects (v1.45 casing). Request bodies enter as `unknown` and are validated here.
-import { BerthError, shortId } from '../common/index.ts';
+import { BerthError, humanDuration, shortId } from '../common/index.ts';
 import type { ContainerRecord, ContainerSpec, ImageView, MountSpec, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
 import type * as W from '../api/index.ts';
 
@@ -233,23 +233,6 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
   }
 }
 
-/** go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const sec = Math.floor(ms / 1000);
-  if (sec < 1) return 'Less than a second';
-  if (sec === 1) return '1 second';
-  if (sec < 60) return `${sec} seconds`;
-  const min = Math.floor(sec / 60);
-  if (min === 1) return 'About a minute';
-  if (min < 60) return `${min} minutes`;
-  const hours = Math.round(sec / 3600);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
-}
 
 /** A timestamp as Go's RFC3339Nano prints it: trailing zeros of the fraction dropped (`…00.000Z` → `…00Z`). */
 export function goTime(iso: string): string {

@@ -1,5 +1,6 @@
 // docker/go-units sizes and durations, and the small display helpers of docker's formatter
 // package (TruncateID, Ellipsis) and of the daemon's container State.String().
+import { humanDuration } from '../../common/index.ts';
 import { formatFloat } from './go-value.ts';
 import { isWide } from './width.ts';
 
@@ -31,23 +32,6 @@ export function bytesSize(size: number): string {
   return formatFloat(n, 'g', 4) + unit;
 }
 
-/** go-units HumanDuration, for a duration in milliseconds ("Less than a second", "About an hour", "3 weeks"). */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
 
 /** A time as a Date, or undefined for Go's zero time ("0001-01-01T00:00:00Z"), empty or invalid input. */
 function toDate(t: Date | string | number | null | undefined): Date | undefined {
@@ -135,3 +119,5 @@ export function ellipsis(s: string, maxWidth: number): string {
   }
   return s;
 }
+
+export { humanDuration };

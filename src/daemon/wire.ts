@@ -7,7 +7,7 @@ import { ContentStore, MetadataStore } from '../store/index.ts';
 import { OverlayLayerStore, VfsLayerStore, unmount, type LayerStore } from '../storage/index.ts';
 import { ConmonMonitor, RuncRuntime, cgroupVersion, boundingCapabilities } from '../runtime/index.ts';
 import { LINUX_CAPABILITIES } from '../oci/index.ts';
-import { ContainerService, EventBus, ImageService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
+import { ContainerService, EventBus, ExecService, ImageService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
 import { createApiServer } from '../server/index.ts';
 import type { DaemonConfig } from './config.ts';
 
@@ -62,6 +62,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const nproc = await run('sh', ['-c', 'ulimit -Hu'], { allowFail: true });
   if (/^\d+$/.test(nproc.stdout.trim())) limits.nproc = Number(nproc.stdout.trim());
 
+  const hostCaps = await boundingCapabilities(LINUX_CAPABILITIES);
   let containers: ContainerService;
   const images = new ImageService({ meta, blobs, layers, events, tmpDir: join(cfg.dataRoot, 'tmp'), log, imagesInUse: () => containers.imagesInUse() });
   const volumes = new VolumeService({ meta, root: join(cfg.dataRoot, 'volumes'), events, log, users: (n) => containers.volumeUsers(n) });
@@ -70,7 +71,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     containersDir: join(cfg.dataRoot, 'containers'), execRoot: join(cfg.execRoot, 'bundles'),
     cgroupParent: cfg.cgroupParent, cgroupVersion: cgv, limits,
     initPath: (await which('tini-static')) ?? (await which('tini')),
-    hostCaps: await boundingCapabilities(LINUX_CAPABILITIES),
+    hostCaps,
   });
   const system = new SystemService({
     version: VERSION, apiVersion: '1.45', minApiVersion: '1.24', dataRoot: cfg.dataRoot, execRoot: cfg.execRoot,
@@ -82,7 +83,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   await containers.reconcile();
   containers.watch();
 
-  const server = createApiServer({ containers, images, volumes, system, events, volumeUsers: (n) => containers.volumeUsers(n) }, log);
+  const exec = new ExecService({ containers, monitor, events, log, root: join(cfg.execRoot, 'exec'), hostCaps });
+  const server = createApiServer({ containers, images, volumes, system, events, exec, volumeUsers: (n) => containers.volumeUsers(n) }, log);
   await unlink(cfg.host).catch(() => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -287,7 +287,9 @@ export class ContainerService {
       if (await this.d.runtime.exists(id)) await this.d.runtime.delete(id, { force: true }).catch(() => {});
       await this.d.monitor.clearExit(id);
       await rm(join(bundle, 'oom'), { force: true });
-      const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce, logPath: rec.logPath };
+      // compat: docker closes stdin after the first client only without a tty (StdinOnce && !Tty);
+      // a tty keeps it open so a detached session can be attached again
+      const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce && !rec.spec.tty, logPath: rec.logPath };
       const { pid } = await this.d.monitor.create(id, bundle, io);
       const pending = this.#pendingAttach.get(id) ?? [];
       this.#pendingAttach.delete(id);

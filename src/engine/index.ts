@@ -8,3 +8,4 @@ export * from './system.ts';
 export * from './logs.ts';
 export { type HostLimits } from './spec-input.ts';
 export * from './changes.ts';
+export * from './exec.ts';

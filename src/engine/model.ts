@@ -91,6 +91,8 @@ export interface ContainerSpec {
     sysctls: Record<string, string>;
     groupAdd: string[];
     logConfig: { type: string; config: Record<string, string> };
+    /** [height, width] of the terminal the client had at create (`-t`). */
+    consoleSize: [number, number] | null;
   };
 }
 

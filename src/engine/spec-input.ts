@@ -60,6 +60,7 @@ export function buildRuntimeSpec(rec: ContainerRecord, ctx: SpecContext): Runtim
     hostname: h.networkMode === 'host' ? '' : rec.hostname,
     domainname: rec.spec.domainname,
     tty: rec.spec.tty,
+    ...(rec.spec.tty && h.consoleSize && h.consoleSize[0] > 0 ? { consoleSize: { height: h.consoleSize[0], width: h.consoleSize[1] } } : {}),
     namespaces: {
       net: ctx.netns,
       pid: nsMode(ctx.pidPath),

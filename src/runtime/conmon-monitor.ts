@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { open, readFile, stat, unlink, mkdir, appendFile } from 'node:fs/promises';
+import { open, readFile, stat, unlink, mkdir, appendFile, writeFile } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, isErrno } from '../common/index.ts';
-import type { ExitInfo, Monitor, MonitorIo } from './monitor.ts';
+import type { ExecHandle, ExitInfo, Monitor, MonitorIo } from './monitor.ts';
 import type { OciRuntime } from './oci-runtime.ts';
 
 /**
@@ -71,6 +71,63 @@ export class ConmonMonitor implements Monitor {
     return { pid: msg.data };
   }
 
+  async exec(id: string, execId: string, dir: string, process: object, io: { tty: boolean; stdin: boolean }): Promise<ExecHandle> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const spec = join(dir, 'process.json');
+    await writeFile(spec, JSON.stringify(process));
+    // conmon's exec API: the exit file is named after the container id, so each session has its own exit dir
+    const args = [
+      '--api-version', '1', '-c', id, '-u', execId, '-n', id,
+      '-r', this.runtime.path, '-b', dir, '-p', join(dir, 'pidfile'),
+      '--exit-dir', dir, '-0', dir, '-l', `k8s-file:${join(dir, 'log')}`, '--log-level', 'error', '--syslog',
+      '--full-attach', '--socket-dir-path', dir,
+      '-e', '--exec-attach', '--exec-process-spec', spec,
+      ...this.runtime.globalArgs.flatMap((a) => ['--runtime-arg', a]),
+    ];
+    if (io.tty) args.push('-t');
+    if (io.stdin) args.push('-i');
+    const errLog = await open(join(dir, 'conmon.err'), 'a');
+    const child = spawn(this.conmonPath, args, {
+      stdio: ['ignore', errLog.fd, errLog.fd, 'pipe', 'pipe', 'pipe'],
+      env: { ...globalThis.process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' },
+      cwd: dir,
+      detached: true,
+    });
+    await errLog.close();
+    child.unref();
+    const sync = syncMessages(child.stdio[3] as NodeJS.ReadableStream);
+    const attach = syncMessages((child.stdio as unknown as NodeJS.ReadableStream[])[5]!);
+    const startPipe = child.stdio[4] as NodeJS.WritableStream & { destroy(): void };
+    startPipe.write('\0'); // conmon's first start read: it may now set up the session
+    const ready = await attach.next();
+    if (ready.done) {
+      const err = await readFile(join(dir, 'conmon.err'), 'utf8').catch(() => '');
+      throw new BerthError('internal', `conmon exec failed: ${err.trim() || 'no attach socket'}`);
+    }
+    let resolveExit!: (code: number) => void;
+    const exited = new Promise<number>((r) => (resolveExit = r));
+    return {
+      attachSocket: join(dir, 'attach'),
+      start: async () => {
+        startPipe.write('\0'); // second read: the attach clients are connected, run `runtime exec`
+        const first = await sync.next();
+        const pid = first.done ? undefined : first.value;
+        if (!pid || typeof pid.data !== 'number' || pid.data <= 0) {
+          resolveExit(pid?.data && pid.data < 0 ? -pid.data : 126);
+          startPipe.destroy();
+          throw new BerthError('invalid-argument', cleanRuntimeMessage(pid?.message ?? 'exec failed'));
+        }
+        void sync.next().then((r) => {
+          startPipe.destroy();
+          resolveExit(r.done || typeof r.value.data !== 'number' ? 255 : r.value.data);
+        });
+        return pid.data;
+      },
+      exited,
+      resize: (rows, cols) => appendFile(join(dir, 'ctl'), `1 ${rows} ${cols}\n`),
+    };
+  }
+
   async exit(id: string): Promise<ExitInfo | undefined> {
     const f = join(this.exitDir, id);
     let text: string;
@@ -107,6 +164,25 @@ export class ConmonMonitor implements Monitor {
   }
 }
 
+/** conmon's sync messages: `{"data": N, "message": "…"}` objects, one after another. */
+async function* syncMessages(stream: NodeJS.ReadableStream): AsyncGenerator<{ data?: number; message?: string }> {
+  let buf = '';
+  for await (const chunk of stream) {
+    buf += (chunk as Buffer).toString();
+    for (;;) {
+      const end = buf.indexOf('}');
+      if (end < 0) break;
+      const text = buf.slice(buf.indexOf('{'), end + 1);
+      buf = buf.slice(end + 1);
+      try {
+        yield JSON.parse(text) as { data?: number; message?: string };
+      } catch {
+        yield { data: -1, message: text };
+      }
+    }
+  }
+}
+
 /** OOM: conmon writes `<persist dir>/oom`; the persist dir is the bundle. */
 export async function wasOomKilled(bundle: string): Promise<boolean> {
   try {
@@ -122,5 +198,5 @@ function cleanRuntimeMessage(m: string): string {
   let text = m.replace(/\\"/g, '"').replace(/\\\\/g, '\\');
   const j = /"msg":"((?:[^"\\]|\\.)*)"/.exec(text);
   if (j) text = JSON.parse(`"${j[1]}"`) as string;
-  return text.replace(/time="[^"]*" level=\w+ msg="?/, '').replace(/"+$/, '').trim();
+  return text.trim().replace(/time="[^"]*" level=\w+ msg="?/, '').replace(/"+$/, '').trim();
 }

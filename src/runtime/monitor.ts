@@ -16,8 +16,24 @@ export interface MonitorIo {
   logSizeMax?: number;
 }
 
+/** A prepared exec session: its attach socket is ready; the process runs once `start` is called. */
+export interface ExecHandle {
+  /** SOCK_SEQPACKET attach socket of the session (connect before `start` to miss no output). */
+  readonly attachSocket: string;
+  /** Let the process run. Resolves with its pid; rejects with the runtime's message (e.g. exec: "x": executable file not found). */
+  start(): Promise<number>;
+  /** Resolves with the exit code once the process ended. */
+  readonly exited: Promise<number>;
+  resize(rows: number, cols: number): Promise<void>;
+}
+
 /** Per-container supervisor (conmon): outlives berthd, holds stdio, writes the exit file. */
 export interface Monitor {
+  /**
+   * Prepare an exec session in running container `id`: `dir` is the session's own directory
+   * (process.json, attach socket, exit file); `process` the OCI process to run.
+   */
+  exec(id: string, execId: string, dir: string, process: object, io: { tty: boolean; stdin: boolean }): Promise<ExecHandle>;
   /**
    * Spawn the monitor, which runs `<runtime> create`. Resolves with the container's init pid once
    * it exists (not yet started). Throws with the runtime's message when create fails.

@@ -1,7 +1,7 @@
 // The engine services berthd's server needs, declared here so the server depends on interfaces
 // it owns; the engine's services satisfy them structurally (see daemon/wire.ts).
 import type {
-  ContainerService, ImageService, VolumeService, SystemService, EventBus,
+  ContainerService, ImageService, VolumeService, SystemService, EventBus, ExecService,
 } from '../engine/index.ts';
 
 export type ContainerBackend = Pick<ContainerService,
@@ -11,6 +11,7 @@ export type ImageBackend = Pick<ImageService, 'get' | 'list' | 'load' | 'save' |
 export type VolumeBackend = Pick<VolumeService, 'create' | 'get' | 'list' | 'remove' | 'prune' | 'size'>;
 export type SystemBackend = Pick<SystemService, 'info' | 'version' | 'df'>;
 export type EventsBackend = Pick<EventBus, 'subscribe'>;
+export type ExecBackend = Pick<ExecService, 'create' | 'get' | 'start' | 'assertStartable' | 'resize' | 'idsOf'>;
 
 export interface Backends {
   containers: ContainerBackend;
@@ -18,6 +19,7 @@ export interface Backends {
   volumes: VolumeBackend;
   system: SystemBackend;
   events: EventsBackend;
+  exec: ExecBackend;
   /** Volume users, for `docker volume ls` and inspect's UsageData. */
   volumeUsers: (name: string) => string[];
 }

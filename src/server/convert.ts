@@ -115,7 +115,26 @@ export function specFromCreate(body: unknown): ContainerSpec {
       pidMode: str(h.PidMode, 'PidMode'), ipcMode: str(h.IpcMode, 'IpcMode'), utsMode: str(h.UTSMode, 'UTSMode'),
       sysctls: strMap(h.Sysctls, 'Sysctls'), groupAdd: strs(h.GroupAdd, 'GroupAdd'),
       logConfig: { type: str(lc.Type, 'LogConfig.Type') || 'json-file', config: strMap(lc.Config, 'LogConfig.Config') },
+      consoleSize: consoleSize(h.ConsoleSize),
     },
+  };
+}
+
+/** `[height, width]`, as the docker CLI sends it with `-t`; null when absent or zero. */
+export function consoleSize(v: unknown): [number, number] | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) throw bad('invalid ConsoleSize: expected [height, width]');
+  return v[0] > 0 && v[1] > 0 ? [v[0] as number, v[1] as number] : null;
+}
+
+/** POST /containers/{id}/exec body → engine exec config. */
+export function execConfigFrom(body: unknown): import('../engine/index.ts').ExecConfig {
+  const o = obj(body, 'exec config');
+  const cs = consoleSize(o.ConsoleSize);
+  return {
+    cmd: strs(o.Cmd, 'Cmd'), env: strs(o.Env, 'Env'), user: str(o.User, 'User'), workingDir: str(o.WorkingDir, 'WorkingDir'),
+    tty: bool(o.Tty), attachStdin: bool(o.AttachStdin), attachStdout: bool(o.AttachStdout), attachStderr: bool(o.AttachStderr),
+    privileged: bool(o.Privileged), detachKeys: str(o.DetachKeys, 'DetachKeys'), ...(cs ? { consoleSize: cs } : {}),
   };
 }
 
@@ -128,7 +147,7 @@ function hostConfigOf(r: ContainerRecord): W.HostConfig {
     Binds: h.binds.length ? h.binds : null, ContainerIDFile: '', LogConfig: { Type: h.logConfig.type, Config: h.logConfig.config },
     NetworkMode: h.networkMode, PortBindings: Object.fromEntries(Object.entries(h.portBindings).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
     RestartPolicy: { Name: h.restartPolicy.name || 'no', MaximumRetryCount: h.restartPolicy.maximumRetryCount },
-    AutoRemove: h.autoRemove, VolumeDriver: '', VolumesFrom: h.volumesFrom.length ? h.volumesFrom : null, ConsoleSize: [0, 0],
+    AutoRemove: h.autoRemove, VolumeDriver: '', VolumesFrom: h.volumesFrom.length ? h.volumesFrom : null,
     CapAdd: h.capAdd.length ? h.capAdd : null, CapDrop: h.capDrop.length ? h.capDrop : null, CgroupnsMode: 'host',
     Dns: h.dns, DnsOptions: h.dnsOptions, DnsSearch: h.dnsSearch, ExtraHosts: h.extraHosts.length ? h.extraHosts : null, GroupAdd: h.groupAdd.length ? h.groupAdd : null,
     IpcMode: h.ipcMode || 'private', Cgroup: '', Links: h.links.length ? h.links : null, OomScoreAdj: 0, PidMode: h.pidMode, Privileged: h.privileged,
@@ -142,6 +161,7 @@ function hostConfigOf(r: ContainerRecord): W.HostConfig {
     CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
     Mounts: r.spec.host.mounts.length ? r.spec.host.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })) : undefined,
     Init: h.init || null,
+    ConsoleSize: h.consoleSize ?? [0, 0],
     MaskedPaths: h.privileged ? null : ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'],
     ReadonlyPaths: h.privileged ? null : ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   } as unknown as W.HostConfig;
@@ -180,7 +200,7 @@ function mountsOf(r: ContainerRecord): W.MountPoint[] {
   })) as W.MountPoint[];
 }
 
-export function toContainerInspect(r: ContainerRecord, driver: string, sizes?: { rw: number; rootFs: number }): W.ContainerInspectResponse {
+export function toContainerInspect(r: ContainerRecord, driver: string, sizes?: { rw: number; rootFs: number }, execIds: string[] = []): W.ContainerInspectResponse {
   const s = r.state;
   return {
     Id: r.id, Created: r.created, Path: r.path, Args: r.args,
@@ -190,7 +210,7 @@ export function toContainerInspect(r: ContainerRecord, driver: string, sizes?: {
     },
     Image: r.imageId, ResolvConfPath: r.resolvConfPath, HostnamePath: r.hostnamePath, HostsPath: r.hostsPath, LogPath: r.logPath,
     Name: `/${r.name}`, RestartCount: r.restartCount, Driver: driver, Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '',
-    ExecIDs: null, HostConfig: hostConfigOf(r),
+    ExecIDs: execIds.length ? execIds : null, HostConfig: hostConfigOf(r),
     GraphDriver: { Name: driver, Data: null },
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
     Mounts: mountsOf(r), Config: configOf(r), NetworkSettings: networkSettingsOf(r),

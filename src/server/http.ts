@@ -12,7 +12,7 @@ export interface Req {
   /** Aborts when the client goes away. */
   signal: AbortSignal;
   /** Set for upgraded (hijackable) requests: the raw socket and bytes read past the head. */
-  upgrade?: { socket: Duplex; head: Buffer };
+  upgrade?: { socket: Duplex; head: Buffer; body?: Buffer };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -30,10 +30,14 @@ const MAX_BODY = 4 * 1024 * 1024;
 export async function readJson(req: Req): Promise<unknown> {
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const c of req.raw) {
-    n += (c as Buffer).length;
-    if (n > MAX_BODY) throw new BerthError('invalid-argument', 'request body too large');
-    chunks.push(c as Buffer);
+  if (req.upgrade) {
+    chunks.push(req.upgrade.body ?? Buffer.alloc(0));
+  } else {
+    for await (const c of req.raw) {
+      n += (c as Buffer).length;
+      if (n > MAX_BODY) throw new BerthError('invalid-argument', 'request body too large');
+      chunks.push(c as Buffer);
+    }
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (!text) return undefined;

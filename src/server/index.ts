@@ -7,6 +7,7 @@ import { systemRoutes } from './routes/system.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { imageRoutes } from './routes/images.ts';
 import { volumeRoutes } from './routes/volumes.ts';
+import { execRoutes } from './routes/exec.ts';
 
 export type { Backends } from './backends.ts';
 export { API_VERSION, MIN_API_VERSION } from './router.ts';
@@ -18,6 +19,7 @@ export function createApiRouter(b: Backends, log: Logger): Router {
   containerRoutes(r, b);
   imageRoutes(r, b);
   volumeRoutes(r, b);
+  execRoutes(r, b);
   return r;
 }
 
@@ -28,11 +30,44 @@ export function createApiServer(b: Backends, log: Logger): Server {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new ServerResponse(req);
     res.assignSocket(socket as import('node:net').Socket);
-    void router.handle(req, res, { socket, head });
+    // compat: the docker CLI sends exec start's JSON body on the upgraded connection; node hands it
+    // over in `head`, so split it off before the rest becomes the container's stdin
+    const length = Number(req.headers['content-length'] ?? 0);
+    void readUpgradeBody(socket, head, Number.isFinite(length) ? Math.min(length, 1 << 20) : 0).then(
+      ({ body, rest }) => router.handle(req, res, { socket, head: rest, body }),
+      () => socket.destroy(),
+    );
   });
   // compat: the docker CLI half-closes attach connections when its stdin ends
   server.on('connection', (s) => (s.allowHalfOpen = true));
   server.keepAliveTimeout = 0;
   server.requestTimeout = 0;
   return server;
+}
+
+async function readUpgradeBody(socket: Duplex, head: Buffer, length: number): Promise<{ body: Buffer; rest: Buffer }> {
+  let buf = head;
+  while (buf.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer): void => {
+        socket.pause();
+        cleanup();
+        resolve(d);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        resolve(null);
+      };
+      const cleanup = (): void => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+      };
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      socket.resume();
+    });
+    if (!chunk) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  return { body: buf.subarray(0, length), rest: buf.subarray(length) };
 }

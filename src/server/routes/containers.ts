@@ -6,6 +6,7 @@ import { checkFilters, frame, parseFilters, qBool, qInt, readJson, sendJson, sen
 import type { Backends } from '../backends.ts';
 import { resourcesFrom, specFromCreate, statusText, toContainerInspect, toContainerSummary } from '../convert.ts';
 import type { ContainerRecord, Resources } from '../../engine/index.ts';
+import { DEFAULT_DETACH_KEYS, DetachProxy, parseDetachKeys } from '../detach.ts';
 import { applyChanges, rfc3339ToNs } from '../../engine/index.ts';
 
 const timeParam = (v: string | null): bigint | undefined => {
@@ -75,7 +76,7 @@ export function containerRoutes(r: Router, b: Backends): void {
 
   r.get('/containers/{id}/json', async (req) => {
     const x = c.get(req.params.id!);
-    sendJson(req.res, 200, toContainerInspect(x, b.system.version.storageDriver, qBool(req.query, 'size') ? await sizes(b, x) : undefined));
+    sendJson(req.res, 200, toContainerInspect(x, b.system.version.storageDriver, qBool(req.query, 'size') ? await sizes(b, x) : undefined, b.exec.idsOf(x.id)));
   });
 
   r.get('/containers/{id}/top', async (req) => {
@@ -340,6 +341,7 @@ async function attach(req: Req, b: Backends): Promise<void> {
   const stream = qBool(q, 'stream');
   const logs = qBool(q, 'logs');
   const rec = b.containers.get(req.params.id!);
+  const detach = new DetachProxy(parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS));
   const ac = new AbortController();
   const session = await b.containers.attach(rec.id, { stdin, stdout, stderr, stream, logs, signal: ac.signal });
   const sock = hijack(req, session.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
@@ -348,7 +350,15 @@ async function attach(req: Req, b: Backends): Promise<void> {
     sock.write(session.tty ? f.data : frame(f.stream, f.data));
   });
   if (stdin) {
-    sock.on('data', (d: Buffer) => session.writeStdin(d));
+    sock.on('data', (d: Buffer) => {
+      const { forward, detached } = detach.feed(d);
+      if (forward.length) session.writeStdin(forward);
+      // compat: on the detach sequence docker ends the attach; the container keeps running
+      if (detached) {
+        session.close();
+        sock.end();
+      }
+    });
     sock.on('end', () => session.closeStdin());
   } else sock.resume();
   sock.on('close', () => ac.abort());

@@ -1,0 +1,201 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError, conflict, discard, invalid, newId, notFound, type Logger } from '../common/index.ts';
+import type { RuntimeSpec } from '../oci/index.ts';
+import { AttachConnection, type ExecHandle, type Monitor, type OutputFrame } from '../runtime/index.ts';
+import type { EventBus } from './events.ts';
+import type { ContainerService } from './containers.ts';
+import { resolveUser } from './passwd.ts';
+
+/** What `docker exec` asks for (Docker's ExecConfig, camelCase). */
+export interface ExecConfig {
+  cmd: string[];
+  env: string[];
+  user: string;
+  workingDir: string;
+  tty: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  privileged: boolean;
+  detachKeys: string;
+  consoleSize?: [number, number];
+}
+
+export interface ExecRecord {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  started: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+/** A started exec session: output frames, stdin; `done` settles with the exit code. */
+export interface ExecSession {
+  tty: boolean;
+  onFrame(fn: (f: OutputFrame) => void): void;
+  writeStdin(data: Buffer): void;
+  closeStdin(): void;
+  /** Resolves with the exit code when the process ends. */
+  done: Promise<number>;
+  /** Stop relaying (client went away or detached); the process keeps running. */
+  close(): void;
+}
+
+/**
+ * Exec sessions, in memory as Docker keeps them: each runs under its own conmon (`-e --exec-attach`)
+ * with its own directory under the exec root. Sessions of a removed container are gone.
+ */
+export class ExecService {
+  readonly #execs = new Map<string, ExecRecord & { handle?: ExecHandle }>();
+
+  constructor(
+    private readonly d: {
+      containers: ContainerService;
+      monitor: Monitor;
+      events: EventBus;
+      log: Logger;
+      /** <exec-root>/exec */
+      root: string;
+      hostCaps?: ReadonlySet<string>;
+    },
+  ) {}
+
+  /** POST /containers/{id}/exec. conflict when the container is not running or paused. */
+  create(idOrName: string, config: ExecConfig): string {
+    const c = this.d.containers.get(idOrName);
+    if (c.state.status === 'paused') throw conflict(`Container ${c.id} is paused, unpause the container before exec`);
+    if (c.state.status !== 'running') throw conflict(`Container ${c.id} is not running`);
+    if (config.cmd.length === 0) throw invalid('No exec command specified');
+    const id = newId();
+    this.#execs.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0 });
+    this.d.events.emit('container', `exec_create: ${config.cmd.join(' ')}`, c.id, { execID: id, name: c.name, image: c.imageRef });
+    return id;
+  }
+
+  /** The session; not-found `No such exec instance: x` (also once its container is gone). */
+  get(id: string): ExecRecord {
+    const e = this.#execs.get(id);
+    if (!e) throw notFound('exec instance', id);
+    try {
+      this.d.containers.get(e.containerId);
+    } catch {
+      this.#execs.delete(id);
+      throw notFound('exec instance', id);
+    }
+    return e;
+  }
+
+  /** Exec ids of a container (inspect's ExecIDs). */
+  idsOf(containerId: string): string[] {
+    return [...this.#execs.values()].filter((e) => e.containerId === containerId).map((e) => e.id);
+  }
+
+  /**
+   * POST /exec/{id}/start. Runs the process; with `attach`, output is relayed from before the
+   * process starts. A process that cannot be run gets Docker's 126/127 exit code and the runtime's
+   * message as the error.
+   */
+  /** The checks `start` makes before anything runs (so a server can answer them with a status code). */
+  assertStartable(id: string): ExecRecord {
+    const e = this.get(id);
+    if (e.started) throw conflict(`Exec command ${id} is already running`);
+    const c = this.d.containers.get(e.containerId);
+    if (c.state.status === 'paused') throw conflict(`Container ${c.id} is paused, unpause the container before exec`);
+    if (c.state.status !== 'running') throw conflict(`Container ${c.id} is not running`);
+    return e;
+  }
+
+  async start(id: string, opts: { attach: boolean; tty?: boolean; consoleSize?: [number, number] }): Promise<ExecSession> {
+    const e = this.assertStartable(id) as ExecRecord & { handle?: ExecHandle };
+    const c = this.d.containers.get(e.containerId);
+    e.started = true;
+    const tty = opts.tty ?? e.config.tty;
+    const bundle = this.d.containers.bundleDir(c.id);
+    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as RuntimeSpec;
+    const user = await resolveUser(join(bundle, 'rootfs'), e.config.user || c.user);
+    const env = mergeEnv(spec.process.env, e.config.env);
+    const process = {
+      ...spec.process,
+      terminal: tty,
+      args: e.config.cmd,
+      env,
+      cwd: e.config.workingDir || spec.process.cwd,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      ...(tty && (opts.consoleSize ?? e.config.consoleSize) ? { consoleSize: { height: (opts.consoleSize ?? e.config.consoleSize)![0], width: (opts.consoleSize ?? e.config.consoleSize)![1] } } : {}),
+    } as RuntimeSpec['process'];
+    if (!tty) delete process.consoleSize;
+    if (e.config.privileged && this.d.hostCaps) {
+      const all = [...this.d.hostCaps];
+      process.capabilities = { bounding: all, effective: all, permitted: all };
+    }
+    const dir = join(this.d.root, id);
+    await mkdir(this.d.root, { recursive: true });
+    const handle = await this.d.monitor.exec(c.id, id, dir, process, { tty, stdin: e.config.attachStdin && opts.attach });
+    e.handle = handle;
+    const handlers: ((f: OutputFrame) => void)[] = [];
+    const early: OutputFrame[] = []; // frames that arrive before the caller registers a handler
+    let conn: AttachConnection | undefined;
+    if (opts.attach) {
+      conn = await AttachConnection.connect(handle.attachSocket);
+      conn.on('frame', (f: OutputFrame) => {
+        if ((f.stream === 1 && !e.config.attachStdout) || (f.stream === 2 && !e.config.attachStderr)) return;
+        if (handlers.length === 0) early.push(f);
+        for (const h of handlers) h(f);
+      });
+    }
+    const finished = (code: number): void => {
+      e.running = false;
+      e.exitCode = code;
+      e.handle = undefined;
+      this.d.events.emit('container', 'exec_die', c.id, { execID: id, exitCode: String(code), name: c.name, image: c.imageRef });
+      void discard(dir).catch(() => {});
+    };
+    try {
+      e.pid = await handle.start();
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      conn?.close();
+      finished(/executable file not found|no such file or directory/i.test(msg) ? 127 : 126);
+      // compat: dockerd's wording for an exec the runtime refused
+      throw new BerthError(/not found|no such file/i.test(msg) ? 'not-found' : 'invalid-argument', `OCI runtime exec failed: ${msg}: unknown`, { cause: err });
+    }
+    e.running = true;
+    this.d.events.emit('container', `exec_start: ${e.config.cmd.join(' ')}`, c.id, { execID: id, name: c.name, image: c.imageRef });
+    // the output ends after the exit code is known only if the socket closes; wait for both
+    const outputDone = conn ? new Promise<void>((r) => (conn!.ended ? r() : conn!.once('end', () => r()))) : Promise.resolve();
+    const done = handle.exited.then(async (code) => {
+      await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000))]);
+      finished(code);
+      return code;
+    });
+    return {
+      tty,
+      onFrame: (fn) => {
+        handlers.push(fn);
+        for (const f of early.splice(0)) fn(f);
+      },
+      writeStdin: (data) => conn?.write(data),
+      closeStdin: () => conn?.closeWrite(),
+      done,
+      close: () => conn?.close(),
+    };
+  }
+
+  async resize(id: string, rows: number, cols: number): Promise<void> {
+    const e = this.get(id) as ExecRecord & { handle?: ExecHandle };
+    if (!e.handle) throw conflict(`Exec ${id} is not running`);
+    if (e.config.tty) await e.handle.resize(rows, cols);
+  }
+}
+
+function mergeEnv(base: string[], over: string[]): string[] {
+  const m = new Map<string, string>();
+  for (const e of [...base, ...over]) {
+    const i = e.indexOf('=');
+    m.set(i < 0 ? e : e.slice(0, i), e);
+  }
+  return [...m.values()];
+}

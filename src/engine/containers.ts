@@ -689,6 +689,7 @@ export class ContainerService {
     }
     this.d.events.emit('container', 'destroy', id, { name: rec.name, image: rec.imageRef });
     this.#notify(id, 'removed', rec.state.exitCode);
+    await this.d.images.releaseDeleted(rec.imageId).catch((err: unknown) => this.d.log.warn({ err, id }, 'releasing a deleted image failed'));
   }
 
   async rename(idOrName: string, newName: string): Promise<void> {
@@ -983,16 +984,16 @@ export class ContainerService {
   }
 
   /** Image ids used by containers, for rmi's checks. */
-  imagesInUse(): Map<string, { running: boolean; containers: string[] }> {
-    const m = new Map<string, { running: boolean; containers: string[] }>();
+  imagesInUse(): Map<string, { id: string; running: boolean }[]> {
+    const m = new Map<string, { id: string; running: boolean }[]>();
     for (const r of this.list()) {
-      const e = m.get(r.imageId) ?? { running: false, containers: [] };
-      e.containers.push(r.id);
-      e.running ||= isRunning(r.state.status);
-      m.set(r.imageId, e);
+      const users = m.get(r.imageId) ?? [];
+      users.push({ id: r.id, running: isRunning(r.state.status) });
+      m.set(r.imageId, users);
     }
     return m;
   }
+
 
   volumeUsers(name: string): string[] {
     return this.list().filter((r) => r.mountPoints.some((m) => m.type === 'volume' && m.name === name)).map((r) => r.id);

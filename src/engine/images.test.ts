@@ -41,11 +41,11 @@ async function archive(tag: string, layers: Buffer[], diffIds = layers.map((l) =
   return collected;
 }
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }): Promise<{ svc: ImageService; inUse: Map<string, { running: boolean; containers: string[] }>; root: string }> {
+async function setup(t: { after: (fn: () => Promise<void>) => void }): Promise<{ svc: ImageService; inUse: Map<string, { id: string; running: boolean }[]>; root: string }> {
   const root = mkdtempSync(join(tmpdir(), 'berth-img-unit-'));
   const meta = MetadataStore.open(root);
   const blobs = await ContentStore.open(root);
-  const inUse = new Map<string, { running: boolean; containers: string[] }>();
+  const inUse = new Map<string, { id: string; running: boolean }[]>();
   const svc = new ImageService({ meta, blobs, layers: new VfsLayerStore(join(root, 'vfs')), events: new EventBus(), tmpDir: join(root, 'tmp'), log: silentLogger, imagesInUse: () => inUse });
   t.after(async () => {
     meta.close();
@@ -99,10 +99,10 @@ test('rmi conflicts use dockerd\'s texts', async (t) => {
   await svc.load(Readable.from(await archive('x:1', [await makeTar([{ name: 'a', body: 'a' }])])));
   const id = svc.resolve('x:1');
   const short = id.slice(7, 19);
-  inUse.set(id, { running: false, containers: ['c'.repeat(64)] });
+  inUse.set(id, [{ id: 'c'.repeat(64), running: false }]);
   await assert.rejects(svc.remove('x:1'), conflictWith(`conflict: unable to remove repository reference "x:1" (must force) - container cccccccccccc is using its referenced image ${short}`));
   await assert.rejects(svc.remove(short), conflictWith(`conflict: unable to delete ${short} (must be forced) - image is being used by stopped container cccccccccccc`));
-  inUse.set(id, { running: true, containers: ['d'.repeat(64)] });
+  inUse.set(id, [{ id: 'd'.repeat(64), running: true }]);
   await assert.rejects(svc.remove(short, { force: true }), conflictWith(`conflict: unable to delete ${short} (cannot be forced) - image is being used by running container dddddddddddd`));
   assert.deepEqual(await svc.remove('x:1', { force: true }), [{ untagged: 'x:1' }]);
   assert.equal(svc.resolve(short), id, 'the running container keeps the image');
@@ -126,7 +126,7 @@ test('prune removes dangling images only; all removes unused tagged ones; spaceR
   const r = await svc.prune();
   assert.deepEqual(r.deleted, [{ deleted: a }]);
   assert.equal(r.spaceReclaimed, 0, 'its layer is shared with the new a:1');
-  inUse.set(b, { running: false, containers: ['c'.repeat(64)] });
+  inUse.set(b, [{ id: 'c'.repeat(64), running: false }]);
   const all = await svc.prune({ all: true });
   assert.equal(all.deleted[0]?.untagged, 'a:1');
   assert.equal(svc.resolve('b:1'), b, 'used by a container: kept');

@@ -48,7 +48,8 @@ export interface ImageServiceDeps {
   tmpDir: string;
   log: Logger;
   /** Ids of images that containers use, with whether any of those containers is running. */
-  imagesInUse: () => Map<string, { running: boolean; containers: string[] }>;
+  /** Image ids that containers use, with each user and whether it runs. */
+  imagesInUse: () => Map<string, { id: string; running: boolean }[]>;
 }
 
 /** Chain id of a layer stack: chain(1) = diff(1); chain(n) = sha256(chain(n-1) + " " + diff(n)). */
@@ -481,9 +482,9 @@ export class ImageService {
     if (!isIdPrefix(id, nameOrId)) {
       if (!force && isSingleReference(this.#refs(id))) {
         const use = this.d.imagesInUse().get(id);
-        if (use?.containers.length) {
+        if (use?.length) {
           // compat: removing the last reference would leave the container's image dangling
-          throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${shortId(use.containers[0]!)} is using its referenced image ${shortId(id)}`);
+          throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${shortId(use[0]!.id)} is using its referenced image ${shortId(id)}`);
         }
       }
       const parsed = parseReference(nameOrId);
@@ -520,10 +521,11 @@ export class ImageService {
     const text = (hard: boolean, why: string): string => `conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${why}`;
     const use = this.d.imagesInUse().get(id);
     if (mask.hard && this.d.meta.listImages().some((r) => r.parent === id)) return { message: text(true, 'image has dependent child images'), used: false };
-    // TODO(#3): imagesInUse tells whether any user runs, not which: name the first user
-    if (mask.hard && use?.running) return { message: text(true, `image is being used by running container ${shortId(use.containers[0]!)}`), used: true };
+    const running = use?.find((c) => c.running);
+    if (mask.hard && running) return { message: text(true, `image is being used by running container ${shortId(running.id)}`), used: true };
     if (mask.references && this.#refs(id).length > 0) return { message: text(false, 'image is referenced in multiple repositories'), used: false };
-    if (mask.stopped && use && !use.running && use.containers.length) return { message: text(false, `image is being used by stopped container ${shortId(use.containers[0]!)}`), used: true };
+    const stopped = use?.find((c) => !c.running);
+    if (mask.stopped && !running && stopped) return { message: text(false, `image is being used by stopped container ${shortId(stopped.id)}`), used: true };
     return undefined;
   }
 
@@ -567,6 +569,21 @@ export class ImageService {
   }
 
   /** Remove layers (and their blobs) no image or container uses. */
+  /**
+   * A container of deleted image `id` (`rmi -f`) is gone: drop the image's config blob and the
+   * layers nothing uses any more. No-op while the image record exists.
+   */
+  async releaseDeleted(id: Digest): Promise<void> {
+    if (this.d.meta.getImage(id) || this.d.imagesInUse().has(id)) return;
+    await this.gcLayers();
+    await this.d.blobs.delete(id).catch(() => {});
+  }
+
+  /** Bytes of every stored layer, each counted once (shared layers too). */
+  layersSize(): number {
+    return this.d.meta.listLayers().reduce((a, l) => a + l.size, 0);
+  }
+
   async gcLayers(): Promise<void> {
     const used = await this.#usedLayers();
     const layers = this.d.meta.listLayers();

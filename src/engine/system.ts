@@ -58,10 +58,10 @@ export class SystemService {
   }
 
   /** `docker system df`. */
-  async df(): Promise<{ images: Awaited<ReturnType<ImageService['list']>>; containers: { rec: ReturnType<ContainerService['list']>[number]; sizeRw: number }[]; volumes: { v: ReturnType<VolumeService['list']>[number]; size: number; refCount: number }[] }> {
+  async df(): Promise<{ layersSize: number; images: Awaited<ReturnType<ImageService['list']>>; containers: { rec: ReturnType<ContainerService['list']>[number]; sizeRw: number }[]; volumes: { v: ReturnType<VolumeService['list']>[number]; size: number; refCount: number }[] }> {
     const images = await this.images.list();
     const containers = await Promise.all(this.containers.list().map(async (rec) => ({ rec, sizeRw: await this.containers.sizeRw(rec).catch(() => 0) })));
     const volumes = await Promise.all(this.volumes.list().map(async (v) => ({ v, size: await this.volumes.size(v), refCount: this.containers.volumeUsers(v.name).length })));
-    return { images, containers, volumes };
+    return { layersSize: this.images.layersSize(), images, containers, volumes };
   }
 }

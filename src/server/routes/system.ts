@@ -97,9 +97,8 @@ export function systemRoutes(r: Router, b: Backends): void {
     const df = await b.system.df();
     const count = new Map<string, number>();
     for (const c of df.containers) count.set(c.rec.imageId, (count.get(c.rec.imageId) ?? 0) + 1);
-    const layersSize = df.images.reduce((a, i) => a + i.record.size, 0);
     sendJson(req.res, 200, {
-      LayersSize: layersSize,
+      LayersSize: df.layersSize,
       Images: df.images.map((i) => toImageSummary(i, count.get(i.record.id) ?? 0)),
       Containers: df.containers.map((c) => toContainerSummary(c.rec, statusText(c.rec), { rw: c.sizeRw, rootFs: c.sizeRw })),
       Volumes: df.volumes.map((v) => toVolume(v.v, { size: v.size, refCount: v.refCount })),

@@ -551,6 +551,12 @@ export class ContainerService {
           rec.state.status = 'exited';
           this.#save(rec);
         }
+        // a start interrupted between `runtime create` and the record's save leaves a created
+        // runtime container (and its conmon) behind: clear it
+        if (await this.d.runtime.exists(rec.id)) {
+          await this.d.runtime.delete(rec.id, { force: true }).catch(() => {});
+          await this.#cleanupRuntime(rec);
+        }
         const p = rec.spec.host.restartPolicy.name;
         const started = rec.state.startedAt !== ZERO_TIME;
         if (started && rec.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !rec.state.manuallyStopped))) {

@@ -1,4 +1,5 @@
 import { totalmem } from 'node:os';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { BerthError, invalid, messageOf } from '../../common/index.ts';
 import type { Router } from '../router.ts';
 import { hijack } from '../router.ts';
@@ -211,6 +212,7 @@ export function containerRoutes(r: Router, b: Backends): void {
   });
 
   r.post('/containers/{id}/attach', async (req) => attach(req, b));
+  r.get('/containers/{id}/attach/ws', async (req) => attachWebsocket(req, b));
 
   r.post('/containers/{id}/wait', async (req) => {
     const cond = req.query.get('condition') || 'not-running';
@@ -365,4 +367,25 @@ async function attach(req: Req, b: Backends): Promise<void> {
   sock.on('error', () => ac.abort());
   await session.done;
   if (sock.writable) sock.end();
+}
+
+/** GET /containers/{id}/attach/ws: the same streams over a websocket (raw bytes, no framing). */
+async function attachWebsocket(req: Req, b: Backends): Promise<void> {
+  const up = req.upgrade;
+  if (!up || (req.raw.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw invalid('websocket upgrade required');
+  const q = req.query;
+  const rec = b.containers.get(req.params.id!);
+  const ac = new AbortController();
+  const session = await b.containers.attach(rec.id, {
+    stdin: qBool(q, 'stdin'), stdout: qBool(q, 'stdout'), stderr: qBool(q, 'stderr'), stream: qBool(q, 'stream'), logs: qBool(q, 'logs'), signal: ac.signal,
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  const ws = await new Promise<WebSocket>((resolve) => wss.handleUpgrade(req.raw, up.socket as import('node:net').Socket, up.head, resolve));
+  session.onFrame((f) => {
+    if (ws.readyState === ws.OPEN) ws.send(f.data);
+  });
+  ws.on('message', (data: Buffer) => session.writeStdin(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)));
+  ws.on('close', () => ac.abort());
+  await session.done;
+  ws.close();
 }

@@ -50,7 +50,7 @@ export function checkArity(cmd: Command, args: string[]): void {
     const root = p.split(' ')[0] ?? 'berth';
     throw new StatusError(`${root}: '${p}' accepts no arguments\n\nUsage:  ${p} ${cmd.usage()}\n\nRun '${p} --help' for more information`, 1);
   }
-  if (a.min === a.max && args.length !== a.min) req = `requires exactly ${a.min} ${plural(a.min)}`;
+  if (a.min === a.max && args.length !== a.min) req = `requires ${a.min} ${plural(a.min)}`;
   else if (args.length < a.min && a.max === Infinity) req = `requires at least ${a.min} ${plural(a.min)}`;
   else if (args.length > a.max && a.min === 0) req = `requires at most ${a.max} ${plural(a.max)}`;
   else if (args.length < a.min || args.length > a.max) req = `requires at least ${a.min} and at most ${a.max} ${plural(a.max)}`;
@@ -58,7 +58,8 @@ export function checkArity(cmd: Command, args: string[]): void {
   const p = commandPath(cmd);
   const root = p.split(' ')[0] ?? 'berth';
   throw new StatusError(
-    `${root}: '${p}' ${req}\n\nUsage:  ${p} ${cmd.usage()}\n\nSee '${p} --help' for more information`,
+    // compat: cobra's RequiresMinArgs says "See", ExactArgs and RangeArgs say "Run".
+    `${root}: '${p}' ${req}\n\nUsage:  ${p} ${cmd.usage()}\n\n${args.length < a.min && a.max === Infinity ? 'See' : 'Run'} '${p} --help' for more information`,
     1,
   );
 }
@@ -90,7 +91,9 @@ export class DockerHelp extends Help {
       for (const c of subs) lines.push(`  ${c.name().padEnd(width + 2)}${firstLine(c.description())}`);
       lines.push('');
     }
-    const options = helper.visibleOptions(cmd).filter((o) => !o.negate && o.long !== '--help');
+    const all = helper.visibleOptions(cmd);
+    // A `--no-x` flag is listed unless it only negates a listed `--x` (`--no-stdin` has no `--stdin`).
+    const options = all.filter((o) => (!o.negate || !all.some((p) => !p.negate && p.long === `--${o.long?.slice(5)}`)) && o.long !== '--help');
     if (options.length) {
       lines.push(cmd.parent ? 'Options:' : 'Global Options:');
       const cols = options.map((o) => [optionTerm(o), o.description] as const);

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { ClientError } from '../client/index.ts';
 import type { CliContext } from './context.ts';
 import { StatusError } from './errors.ts';
+import { ttySize } from './hijack.ts';
 import { displayProgress, normalizeRef, splitRef } from './progress.ts';
 import type { CreatePlan } from './run-flags.ts';
 
@@ -25,6 +26,9 @@ export async function createContainer(ctx: CliContext, plan: CreatePlan, opts: {
     throw new StatusError(`${ctx.programName}: container ID file found, make sure the other container isn't running or delete ${opts.cidfile}`, 125);
   }
   if (plan.pull === 'always') await pullImage(ctx, image, { platform: plan.platform, quiet: opts.quiet, out: ctx.io.stderr });
+  // compat: docker sends the terminal's size as the initial console size (0x0 when not a terminal).
+  const size = ttySize(ctx);
+  if (size && plan.body.HostConfig) plan.body.HostConfig.ConsoleSize = size;
   let id: string;
   try {
     id = (await ctx.client.containerCreate(plan.body, { name: plan.name, platform: plan.platform })).Id;

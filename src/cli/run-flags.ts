@@ -437,7 +437,7 @@ export function readKeyValueFile(file: string, env: NodeJS.ProcessEnv, isEnv: bo
 }
 
 /** `-e NAME` takes NAME's value from the CLI's environment when set there (docker's ValidateEnv). */
-function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
+export function expandEnv(value: string, env: NodeJS.ProcessEnv): string {
   if (value.includes('=')) return value;
   const v = env[value];
   return v === undefined ? value : `${value}=${v}`;

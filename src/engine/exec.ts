@@ -115,7 +115,14 @@ export class ExecService {
     const tty = opts.tty ?? e.config.tty;
     const bundle = this.d.containers.bundleDir(c.id);
     const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as RuntimeSpec;
-    const user = await resolveUser(join(bundle, 'rootfs'), e.config.user || c.user);
+    let user;
+    try {
+      user = await resolveUser(join(bundle, 'rootfs'), e.config.user || c.user);
+    } catch (err) {
+      // compat: moby gives 126 to an exec that fails before it starts
+      e.exitCode = 126;
+      throw err;
+    }
     const env = mergeEnv(spec.process.env, e.config.env);
     const process = {
       ...spec.process,

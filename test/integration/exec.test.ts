@@ -32,6 +32,9 @@ describe('exec', { skip: skipReason() }, () => {
     assert.equal(missing.code, 127);
     assert.match(missing.stdout + missing.stderr, /exec: "nosuchbinary": executable file not found in \$PATH/);
     assert.equal((await d.docker(['exec', 'box', '/etc'])).code, 126);
+    const user = await d.docker(['exec', '-u', 'nosuchuser', 'box', 'true']);
+    assert.equal(user.code, 126);
+    assert.match(user.stdout + user.stderr, /unable to find user nosuchuser/);
   });
 
   test('stdout and stderr stay apart; -i passes stdin; -e, --env-file, -u, -w, -d', async () => {

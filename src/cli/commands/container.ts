@@ -4,9 +4,11 @@ import type { CliContext } from '../context.ts';
 import { humanSize } from '../format/index.ts';
 import { filterValue, listOption, parseFilters } from '../opts.ts';
 import { confirm } from '../prompt.ts';
+import { registerAttach } from './attach.ts';
 import { registerCommit } from './commit.ts';
 import { registerCreate } from './create.ts';
 import { registerDiff } from './diff.ts';
+import { registerExec } from './exec.ts';
 import { registerExport } from './export.ts';
 import { registerInspect } from './inspect.ts';
 import { registerKill } from './kill.ts';
@@ -38,9 +40,11 @@ export async function pruneContainers(ctx: CliContext, o: { force?: boolean; fil
 /** `container <verb>`: the management form of the container verbs, plus `prune`. */
 export function registerContainer(parent: Command, ctx: CliContext): Command {
   const c = group(parent, 'container', 'Manage containers');
+  registerAttach(c, ctx);
   registerCommit(c, ctx);
   registerCreate(c, ctx);
   registerDiff(c, ctx);
+  registerExec(c, ctx);
   registerExport(c, ctx);
   registerInspect(c, ctx, 'inspect', 'container');
   registerKill(c, ctx);

@@ -1,12 +1,14 @@
 // Every verb of `berth`, registered on the program in docker's order of `docker --help`.
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerAttach } from './attach.ts';
 import { registerCommit } from './commit.ts';
 import { registerContainer } from './container.ts';
 import { registerCreate } from './create.ts';
 import { registerDaemon } from './daemon.ts';
 import { registerDiff } from './diff.ts';
 import { registerEvents } from './events.ts';
+import { registerExec } from './exec.ts';
 import { registerExport } from './export.ts';
 import { registerHistory } from './history.ts';
 import { registerImage } from './image.ts';
@@ -41,6 +43,7 @@ import { registerWait } from './wait.ts';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerRun(program, ctx);
+  registerExec(program, ctx);
   registerPs(program, ctx);
   registerPull(program, ctx);
   registerImages(program, ctx);
@@ -50,6 +53,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerImage(program, ctx);
   registerVolume(program, ctx);
   registerSystem(program, ctx);
+  registerAttach(program, ctx);
   registerCommit(program, ctx);
   registerCreate(program, ctx);
   registerDiff(program, ctx);

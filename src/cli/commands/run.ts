@@ -43,7 +43,7 @@ export function registerRun(parent: Command, ctx: CliContext, name = 'run'): Com
         },
         () => ctx.client.containerStart(id),
       );
-      ctx.exitCode = status.StatusCode;
+      ctx.exitCode = status?.StatusCode ?? 0;
     } catch (err) {
       throw runStatusError(ctx, 'run', err);
     }

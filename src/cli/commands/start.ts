@@ -35,12 +35,12 @@ export function registerStart(parent: Command, ctx: CliContext, name = 'start'):
           stderr: true,
           tty: !!info.Config?.Tty,
           detachKeys: o.detachKeys,
-          sigProxy: true,
+          sigProxy: !info.Config?.Tty,
           waitCondition: info.HostConfig?.AutoRemove ? 'removed' : 'next-exit',
         },
         () => ctx.client.containerStart(id, { detachKeys: o.detachKeys }),
       );
-      ctx.exitCode = status.StatusCode;
+      ctx.exitCode = status?.StatusCode ?? 0;
       return;
     }
     const failed: string[] = [];

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(runc conmon crun iptables busybox-static tini util-linux procps)
+# docker-registry, apache2-utils (htpasswd -B) and openssl serve the registry tests
+PKGS=(runc conmon crun iptables iproute2 busybox-static tini util-linux procps docker-registry apache2-utils openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,18 @@ export interface DaemonConfig {
   runtime: 'runc' | 'crun' | '';
   cgroupParent: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Default bridge network: device (`-b`, `none` disables it), `--bip`, `--fixed-cidr`, `--mtu`, `--iptables`. */
+  bridge: string;
+  bip: string;
+  fixedCidr: string;
+  mtu: number;
+  iptables: boolean;
+  /** `--insecure-registry`: hosts (`host:port`) or CIDRs that may use plain http or unverified TLS (loopback always may). */
+  insecureRegistries: string[];
+  /** `--registry-mirror`: accepted and kept; not used by pulls yet. TODO(#4) */
+  registryMirrors: string[];
+  /** Per-registry TLS material, Docker's certs.d layout: `<dir>/<host:port>/ca.crt`, `client.cert`, `client.key`. */
+  registryCertsDir: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -20,11 +32,19 @@ export const DEFAULTS: DaemonConfig = {
   runtime: '',
   cgroupParent: '/berth',
   logLevel: 'info',
+  bridge: 'berth0',
+  bip: '',
+  fixedCidr: '',
+  mtu: 1500,
+  iptables: true,
+  insecureRegistries: [],
+  registryMirrors: [],
+  registryCertsDir: '/etc/berth/certs.d',
 };
 
 /** Parse berthd's flags (Docker's names where they exist). */
 export function parseArgs(argv: string[]): { config: DaemonConfig; configFile?: string; set: Set<keyof DaemonConfig> } {
-  const c: DaemonConfig = { ...DEFAULTS };
+  const c: DaemonConfig = { ...DEFAULTS, insecureRegistries: [], registryMirrors: [] };
   let configFile: string | undefined;
   const set = new Set<keyof DaemonConfig>();
   for (let i = 0; i < argv.length; i++) {
@@ -68,8 +88,44 @@ export function parseArgs(argv: string[]): { config: DaemonConfig; configFile?: 
         c.logLevel = val() as DaemonConfig['logLevel'];
         set.add('logLevel');
         break;
+      case '--insecure-registry':
+        c.insecureRegistries.push(registryHost(val(), flag));
+        set.add('insecureRegistries');
+        break;
+      case '--registry-mirror':
+        c.registryMirrors.push(mirrorUrl(val()));
+        set.add('registryMirrors');
+        break;
+      case '--registry-certs-dir':
+        c.registryCertsDir = val();
+        set.add('registryCertsDir');
+        break;
       case '--config-file':
         configFile = val();
+        break;
+      case '-b':
+      case '--bridge':
+        c.bridge = val();
+        set.add('bridge');
+        break;
+      case '--bip':
+        c.bip = val();
+        set.add('bip');
+        break;
+      case '--fixed-cidr':
+        c.fixedCidr = val();
+        set.add('fixedCidr');
+        break;
+      case '--mtu':
+        c.mtu = Number(val());
+        if (!Number.isInteger(c.mtu) || c.mtu < 68 || c.mtu > 65535) throw new BerthError('invalid-argument', `invalid --mtu: ${inline ?? argv[i]}`);
+        set.add('mtu');
+        break;
+      case '--iptables':
+        // a boolean flag: `--iptables`, `--iptables=false`
+        if (inline !== undefined && !['true', 'false'].includes(inline)) throw new BerthError('invalid-argument', `invalid --iptables: ${inline}`);
+        c.iptables = inline !== 'false';
+        set.add('iptables');
         break;
       case '-D':
       case '--debug':
@@ -103,6 +159,43 @@ export async function readConfigFile(path: string): Promise<Partial<DaemonConfig
   if (typeof o['default-runtime'] === 'string') out.runtime = o['default-runtime'] as DaemonConfig['runtime'];
   if (typeof o['cgroup-parent'] === 'string') out.cgroupParent = o['cgroup-parent'];
   if (typeof o['log-level'] === 'string') out.logLevel = o['log-level'] as DaemonConfig['logLevel'];
+  if (typeof o.bridge === 'string') out.bridge = o.bridge;
+  if (typeof o.bip === 'string') out.bip = o.bip;
+  if (typeof o['fixed-cidr'] === 'string') out.fixedCidr = o['fixed-cidr'];
+  if (typeof o.mtu === 'number') out.mtu = o.mtu;
+  if (typeof o.iptables === 'boolean') out.iptables = o.iptables;
   if (Array.isArray(o.hosts) && typeof o.hosts[0] === 'string') out.host = o.hosts[0].replace(/^unix:\/\//, '');
+  const strings = (k: string): string[] | undefined => {
+    const v = o[k];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new BerthError('invalid-argument', `unable to configure the daemon with file ${path}: ${k} must be a list of strings`);
+    return v as string[];
+  };
+  const insecure = strings('insecure-registries');
+  if (insecure) out.insecureRegistries = insecure.map((x) => registryHost(x, 'insecure-registries'));
+  const mirrors = strings('registry-mirrors');
+  if (mirrors) out.registryMirrors = mirrors.map(mirrorUrl);
+  if (typeof o['registry-certs-dir'] === 'string') out.registryCertsDir = o['registry-certs-dir'];
   return out;
+}
+
+/** An insecure-registry entry: `host[:port]` or a CIDR; a scheme is refused, as dockerd does. */
+function registryHost(v: string, where: string): string {
+  if (/^[a-z]+:\/\//i.test(v)) throw new BerthError('invalid-argument', `${where}: insecure registry ${v} should not contain '://'`);
+  const h = v.replace(/\/+$/, '');
+  if (!h || /\s/.test(h)) throw new BerthError('invalid-argument', `${where}: invalid registry ${JSON.stringify(v)}`);
+  return h;
+}
+
+/** A mirror must be an http(s) URL without a path, as dockerd requires. */
+function mirrorUrl(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new BerthError('invalid-argument', `invalid mirror: ${JSON.stringify(v)} is not a valid URI`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BerthError('invalid-argument', `invalid mirror: unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(v)}`);
+  if (u.pathname !== '/' || u.search || u.hash) throw new BerthError('invalid-argument', `invalid mirror: path, query, or fragment at end of the URI ${JSON.stringify(v)}`);
+  return `${u.origin}/`;
 }

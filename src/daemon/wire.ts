@@ -4,10 +4,11 @@ import { join, dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { createLogger, type Logger, run } from '../common/index.ts';
 import { ContentStore, MetadataStore } from '../store/index.ts';
+import { DEFAULT_INSECURE, RegistryClient } from '../registry/index.ts';
 import { OverlayLayerStore, VfsLayerStore, unmount, type LayerStore } from '../storage/index.ts';
 import { ConmonMonitor, RuncRuntime, cgroupVersion, boundingCapabilities } from '../runtime/index.ts';
 import { LINUX_CAPABILITIES } from '../oci/index.ts';
-import { ContainerService, EventBus, ExecService, ImageService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
+import { ContainerService, EventBus, ExecService, ImageService, NetworkService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
 import { createApiServer } from '../server/index.ts';
 import type { DaemonConfig } from './config.ts';
 
@@ -64,10 +65,14 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
 
   const hostCaps = await boundingCapabilities(LINUX_CAPABILITIES);
   let containers: ContainerService;
-  const images = new ImageService({ meta, blobs, layers, events, tmpDir: join(cfg.dataRoot, 'tmp'), log, imagesInUse: () => containers.imagesInUse() });
+  const registry = new RegistryClient({ insecure: [...DEFAULT_INSECURE, ...cfg.insecureRegistries], mirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir });
+  const images = new ImageService({ meta, blobs, layers, events, tmpDir: join(cfg.dataRoot, 'tmp'), log, imagesInUse: () => containers.imagesInUse(), registry });
   const volumes = new VolumeService({ meta, root: join(cfg.dataRoot, 'volumes'), events, log, users: (n) => containers.volumeUsers(n) });
+  const iptables = cfg.iptables && (await which('iptables-restore')) !== undefined;
+  if (cfg.iptables && !iptables) log.warn({}, 'iptables-restore not found (apt-get install iptables): no NAT or published ports');
+  const networks = new NetworkService({ meta, events, log, config: { bridge: cfg.bridge, bip: cfg.bip, fixedCidr: cfg.fixedCidr, mtu: cfg.mtu, iptables } });
   containers = new ContainerService({
-    meta, layers, runtime, monitor, images, volumes, events, log,
+    meta, layers, runtime, monitor, images, volumes, networks, events, log,
     containersDir: join(cfg.dataRoot, 'containers'), execRoot: join(cfg.execRoot, 'bundles'),
     cgroupParent: cfg.cgroupParent, cgroupVersion: cgv, limits,
     initPath: (await which('tini-static')) ?? (await which('tini')),
@@ -80,11 +85,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
 
   await rm(join(cfg.dataRoot, 'tmp'), { recursive: true, force: true });
   await collectGarbage(meta, layers, images, containers, log);
+  await networks.init();
   await containers.reconcile();
   containers.watch();
 
   const exec = new ExecService({ containers, monitor, events, log, root: join(cfg.execRoot, 'exec'), hostCaps });
-  const server = createApiServer({ containers, images, volumes, system, events, exec, volumeUsers: (n) => containers.volumeUsers(n) }, log);
+  const server = createApiServer({ containers, images, volumes, networks, system, events, exec, volumeUsers: (n) => containers.volumeUsers(n) }, log);
   await unlink(cfg.host).catch(() => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

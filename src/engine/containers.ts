@@ -15,10 +15,11 @@ import {
 import type { EventBus } from './events.ts';
 import type { ImageService } from './images.ts';
 import type { VolumeService } from './volumes.ts';
+import { linkEnv, type LinkTarget, type NetworkService } from './networks.ts';
 import { canPause, canRemove, canStart, canUnpause, isRunning } from './lifecycle.ts';
 import { ZERO_TIME, type ContainerRecord, type ContainerSpec, type MountPoint, type Resources } from './model.ts';
 import { resolveUser } from './passwd.ts';
-import { readLog, type LogRecord } from './logs.ts';
+import { LogRotator, logSettings, readLog, readLogBatches, rotateLog, type LogBatch } from './logs.ts';
 import { buildRuntimeSpec, type HostLimits } from './spec-input.ts';
 
 export interface ContainerServiceDeps {
@@ -28,6 +29,8 @@ export interface ContainerServiceDeps {
   monitor: Monitor;
   images: ImageService;
   volumes: VolumeService;
+  /** Endpoints and published ports; without it every container gets a namespace with only lo. */
+  networks?: NetworkService;
   events: EventBus;
   log: Logger;
   /** <data-root>/containers: logs and per-container files that persist. */
@@ -78,6 +81,7 @@ export class ContainerService {
   /** Attach requests made before start: connected between `create` and `start` so no output is lost. */
   readonly #pendingAttach = new Map<string, ((socket: string) => Promise<void>)[]>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly #logRotator = new LogRotator();
   readonly #pendingDeletes = new Map<string, Promise<void>>();
   #stopWatch?: () => void;
   #poll?: NodeJS.Timeout;
@@ -154,6 +158,7 @@ export class ContainerService {
 
     const id = newId();
     const env = mergeEnv(ic.Env ?? [], spec.env);
+    logSettings(spec.host.logConfig, { labels: { ...(ic.Labels ?? {}), ...spec.labels }, env }); // compat: docker rejects bad --log-opt at create
     const dir = this.#dir(id);
     await mkdir(dir, { recursive: true, mode: 0o710 });
     const top = await this.d.images.topLayer(imageId);
@@ -278,9 +283,12 @@ export class ContainerService {
       await checkRootfs(rootfs, rec.mountPoints.map((m) => m.destination));
       await this.#populateVolumes(rec, rootfs);
       const netns = this.#netns(rec);
-      await this.#writeEtcFiles(rec, netns.kind === 'host');
+      // address and host ports first: a port in use fails the start before anything runs
+      rec.network = await this.d.networks?.attach(rec);
+      const links = this.#links(rec);
+      await this.#writeEtcFiles(rec, netns.kind === 'host', links);
       const user = await resolveUser(rootfs, rec.user, rec.spec.host.groupAdd);
-      const spec = buildRuntimeSpec(rec, { rootfs, user, netns, limits: this.d.limits, initPath: this.d.initPath, pidPath: this.#nsPath(rec.spec.host.pidMode, 'pid'), ipcPath: this.#nsPath(rec.spec.host.ipcMode, 'ipc'), hostCaps: this.d.hostCaps });
+      const spec = buildRuntimeSpec(links.length ? { ...rec, env: [...links.flatMap((l) => linkEnv(rec.name, l)), ...rec.env] } : rec, { rootfs, user, netns, limits: this.d.limits, initPath: this.d.initPath, pidPath: this.#nsPath(rec.spec.host.pidMode, 'pid'), ipcPath: this.#nsPath(rec.spec.host.ipcMode, 'ipc'), hostCaps: this.d.hostCaps });
       // the bundle is runtime state (exec root): no fsync needed
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       await this.#pendingDeletes.get(id);
@@ -289,12 +297,18 @@ export class ContainerService {
       await rm(join(bundle, 'oom'), { force: true });
       // compat: docker closes stdin after the first client only without a tty (StdinOnce && !Tty);
       // a tty keeps it open so a detached session can be attached again
-      const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce && !rec.spec.tty, logPath: rec.logPath };
+      const log = logSettings(rec.spec.host.logConfig);
+      // a log left full by the last run rotates before conmon appends to it; '' = no log (--log-driver none)
+      if (log.driver !== 'none') await rotateLog({ path: rec.logPath, maxSize: log.maxSize, maxFile: log.maxFile }, { ifAtLeast: log.maxSize });
+      const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce && !rec.spec.tty, logPath: log.driver === 'none' ? '' : rec.logPath };
       const { pid } = await this.d.monitor.create(id, bundle, io);
+      // the runtime made the namespace; the process has not started yet, so it first sees eth0 up
+      if (rec.network) await this.d.networks?.connect(rec, rec.network, pid);
       const pending = this.#pendingAttach.get(id) ?? [];
       this.#pendingAttach.delete(id);
       await Promise.all(pending.map((connect) => connect(this.d.monitor.attachSocket(bundle)).catch(() => {})));
       await this.d.runtime.start(id);
+      this.#watchLog(rec);
       rec.state = { ...rec.state, status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: nowIso(), finishedAt: rec.state.finishedAt, manuallyStopped: false };
       this.#save(rec);
       this.d.events.emit('container', 'start', id, { image: rec.imageRef, name: rec.name, ...rec.labels });
@@ -302,6 +316,8 @@ export class ContainerService {
       await this.d.runtime.delete(id, { force: true }).catch(() => {});
       await unmount(rootfs).catch(() => {});
       await removeCgroup(rec.cgroupsPath, this.d.cgroupVersion);
+      await this.d.networks?.disconnect(rec).catch(() => {});
+      delete rec.network;
       const msg = err instanceof Error ? err.message : String(err);
       rec.state = { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, error: msg, exitCode: exitCodeForStartError(msg), pid: 0 };
       this.#save(rec);
@@ -313,6 +329,13 @@ export class ContainerService {
     }
   }
 
+  /** Log rotation hook: rotate the running container's log at max-size, keeping max-file files. */
+  #watchLog(rec: ContainerRecord): void {
+    const log = logSettings(rec.spec.host.logConfig);
+    if (log.driver === 'none') return;
+    this.#logRotator.watch({ path: rec.logPath, maxSize: log.maxSize, maxFile: log.maxFile, ctl: join(this.bundleDir(rec.id), 'ctl') });
+  }
+
   #netns(rec: ContainerRecord): { kind: 'private' } | { kind: 'host' } | { kind: 'path'; path: string } {
     const mode = rec.spec.host.networkMode || 'default';
     if (mode === 'host') return { kind: 'host' };
@@ -321,7 +344,7 @@ export class ContainerService {
       if (other.state.status !== 'running') throw conflict(`cannot join network namespace of a non running container: container ${other.id} is ${other.state.status}`);
       return { kind: 'path', path: `/proc/${other.state.pid}/ns/net` };
     }
-    // none, bridge, default: a private namespace with lo. TODO(#5): the bridge driver adds eth0.
+    // none, bridge, default: the runtime makes a namespace with lo; for bridge, NetworkService.connect adds eth0
     return { kind: 'private' };
   }
 
@@ -335,7 +358,19 @@ export class ContainerService {
     return undefined;
   }
 
-  async #writeEtcFiles(rec: ContainerRecord, hostNet: boolean): Promise<void> {
+  /** `--link name:alias` targets: running containers with an address on the default bridge. */
+  #links(rec: ContainerRecord): LinkTarget[] {
+    return rec.spec.host.links.map((l) => {
+      const [ref = '', alias = ref] = l.replace(/^\//, '').split(':');
+      const other = this.get(ref);
+      const as = alias.replace(/^.*\//, '');
+      if (!isRunning(other.state.status)) throw invalid(`Cannot link to a non running container: /${other.name} AS /${rec.name}/${as}`);
+      if (!other.network) throw invalid(`Cannot link to /${other.name}, as it does not belong to the default network`);
+      return { alias: as, name: other.name, id: other.id, ip: other.network.endpoint.ip, exposedPorts: other.exposedPorts, env: other.env };
+    });
+  }
+
+  async #writeEtcFiles(rec: ContainerRecord, hostNet: boolean, links: readonly LinkTarget[] = []): Promise<void> {
     const s = rec.spec.host;
     const hostname = rec.hostname + (rec.spec.domainname ? `.${rec.spec.domainname}` : '');
     await writeFile(rec.hostnamePath, `${hostNet ? (await readFile('/etc/hostname', 'utf8').catch(() => 'localhost\n')).trim() : rec.hostname}\n`);
@@ -344,9 +379,12 @@ export class ContainerService {
     for (const h of s.extraHosts) {
       const i = h.indexOf(':');
       if (i < 0) throw invalid(`invalid argument "${h}" for "--add-host" flag: bad format for add-host: "${h}"`);
-      hosts += `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
+      const addr = h.slice(i + 1);
+      // compat: docker's special address for the host, as seen from the default bridge
+      hosts += `${addr === 'host-gateway' ? (this.d.networks?.gateway || '127.0.0.1') : addr}\t${h.slice(0, i)}\n`;
     }
-    if (!hostNet) hosts += `127.0.1.1\t${hostname === rec.hostname ? rec.hostname : `${hostname} ${rec.hostname}`}\n`;
+    for (const l of links) hosts += `${l.ip}\t${l.alias} ${l.id.slice(0, 12)} ${l.name}\n`;
+    if (!hostNet) hosts += `${rec.network?.endpoint.ip ?? '127.0.1.1'}\t${hostname === rec.hostname ? rec.hostname : `${hostname} ${rec.hostname}`}\n`;
     await writeFile(rec.hostsPath, hosts);
     let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
     // compat: like docker, drop loopback resolvers the container cannot reach (it has its own lo)
@@ -400,6 +438,7 @@ export class ContainerService {
     this.#stopWatch?.();
     if (this.#poll) clearInterval(this.#poll);
     for (const t of this.#restartTimers.values()) clearTimeout(t);
+    this.#logRotator.close();
   }
 
   async #onExit(id: string): Promise<void> {
@@ -422,6 +461,7 @@ export class ContainerService {
     const ranMs = finishedAt.getTime() - Date.parse(rec.state.startedAt);
     rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: code, oomKilled: oom, finishedAt: finishedAt.toISOString() };
     this.#save(rec);
+    this.#logRotator.unwatch(rec.logPath);
     await this.d.monitor.clearExit(rec.id);
     await this.#cleanupRuntime(rec);
     if (oom) this.d.events.emit('container', 'oom', rec.id, { image: rec.imageRef, name: rec.name });
@@ -440,6 +480,13 @@ export class ContainerService {
   async #cleanupRuntime(rec: ContainerRecord): Promise<void> {
     await unmount(join(this.bundleDir(rec.id), 'rootfs')).catch(() => {});
     await removeCgroup(rec.cgroupsPath, this.d.cgroupVersion);
+    if (this.d.networks) {
+      await this.d.networks.disconnect(rec);
+      if (rec.network) {
+        delete rec.network;
+        this.#save(rec);
+      }
+    }
     if (this.#pendingDeletes.has(rec.id) || !(await this.d.runtime.exists(rec.id))) return;
     const p = this.d.runtime
       .delete(rec.id, { force: true })
@@ -540,6 +587,7 @@ export class ContainerService {
           } catch {
             alive = false;
           }
+          if (alive) this.#watchLog(rec);
           if (!alive) {
             // the monitor is gone too (a reboot): no exit code is known
             const after = await this.#foldExit(rec, 255, new Date());
@@ -568,6 +616,8 @@ export class ContainerService {
         this.d.log.error({ err, id: rec.id }, 'reconcile failed');
       }
     }
+    // last: addresses, ports, rules and veths follow the containers that still run
+    await this.d.networks?.reconcile(this.list()).catch((err: unknown) => this.d.log.error({ err }, 'network reconcile failed'));
   }
 
   // ---------- stop, kill, restart, pause ----------
@@ -846,16 +896,22 @@ export class ContainerService {
     return session;
   }
 
-  async *logs(idOrName: string, opts: { follow: boolean; since?: bigint; until?: bigint; tail?: number; stdout: boolean; stderr: boolean; signal: AbortSignal }): AsyncGenerator<LogRecord> {
+  /**
+   * The container's log, oldest first across its rotated files, in batches of records (stdout
+   * and/or stderr); with `follow`, live output until the container stops, `until` passes or the
+   * signal aborts. Throws not-found, and not-implemented for `--log-driver none` (docker's text).
+   */
+  async *logs(idOrName: string, opts: { follow: boolean; since?: bigint; until?: bigint; tail?: number; stdout: boolean; stderr: boolean; signal: AbortSignal }): AsyncGenerator<LogBatch> {
     const id = this.resolve(idOrName);
     const rec = await this.#sync(id);
-    if (rec.spec.host.logConfig.type === 'none') throw invalid('configured logging driver does not support reading');
+    if (rec.spec.host.logConfig.type === 'none') throw new BerthError('not-implemented', 'configured logging driver does not support reading');
     const isLive = (): boolean => {
       const r = this.d.meta.getContainer<ContainerRecord>(id);
       return !!r && (isRunning(r.state.status));
     };
-    for await (const r of readLog(rec.logPath, { ...opts, isLive })) {
-      if ((r.stream === 1 && opts.stdout) || (r.stream === 2 && opts.stderr)) yield r;
+    for await (const b of readLogBatches(rec.logPath, { ...opts, isLive })) {
+      const out = opts.stdout && opts.stderr ? b : b.filter((x, i) => (x.stream(i) === 1 ? opts.stdout : opts.stderr));
+      if (out.count) yield out;
     }
   }
 

@@ -3,7 +3,7 @@ import { link, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises
 import { dirname, join, normalize, isAbsolute, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import {
   BerthError, conflict, invalid, isDigest, notFound, nullSink, sha256, shortId, newId,
@@ -14,6 +14,10 @@ import {
   type ImageConfig, type ImageManifest, type Descriptor, type ImageReference,
 } from '../oci/index.ts';
 import type { ContentStore, ImageRecord, LayerRecord, MetadataStore } from '../store/index.ts';
+import {
+  MAX_CONFIG, credentialKey, layerCompression, parsePlatform, platformString,
+  type Credentials, type Platform, type RegistryClient, type Repository,
+} from '../registry/index.ts';
 import { applyLayer, type LayerStore } from '../storage/index.ts';
 import type { EventBus } from './events.ts';
 import { ZERO_TIME } from './model.ts';
@@ -50,7 +54,27 @@ export interface ImageServiceDeps {
   /** Ids of images that containers use, with whether any of those containers is running. */
   /** Image ids that containers use, with each user and whether it runs. */
   imagesInUse: () => Map<string, { id: string; running: boolean }[]>;
+  /** The registry client for pull, push and login; without it those throw not-implemented. */
+  registry?: RegistryClient;
 }
+
+/** Options of a pull or push. */
+export interface RegistryOpOptions {
+  auth?: Credentials;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+/** `GET /distribution/{name}/json`: what a reference resolves to on its registry. */
+export interface DistributionInfo {
+  descriptor: { mediaType: string; digest: Digest; size: number };
+  platforms: Platform[];
+}
+
+/** Layers fetched or pushed at once (dockerd's max-concurrent-downloads is 3). */
+const LAYER_CONCURRENCY = 3;
+/** Progress events of one layer are at most this often (ms). */
+const PROGRESS_EVERY = 100;
 
 /** Chain id of a layer stack: chain(1) = diff(1); chain(n) = sha256(chain(n-1) + " " + diff(n)). */
 export function chainIds(diffIds: readonly Digest[]): Digest[] {
@@ -146,7 +170,13 @@ export class ImageService {
    * added the layer (a caller that fails later rolls back what it created).
    * invalid-argument for a hostile or malformed layer, or a digest mismatch.
    */
-  async registerLayer(parent: Digest | null, blobPath: string, opts: { expectDiffId?: Digest; mediaType?: string; signal?: AbortSignal }): Promise<{ chainId: Digest; diffId: Digest; size: number; created: boolean }> {
+  async registerLayer(parent: Digest | null, blobPath: string, opts: {
+    expectDiffId?: Digest; mediaType?: string; signal?: AbortSignal;
+    /** The file is this (verified) content-store blob: record it rather than store a copy. */
+    blob?: Digest;
+    /** Bytes of the blob read so far, as extraction goes. */
+    onRead?: (bytes: number) => void;
+  }): Promise<{ chainId: Digest; diffId: Digest; size: number; created: boolean }> {
     if (opts.expectDiffId) {
       const chainId = parent ? sha256(`${parent} ${opts.expectDiffId}`) : opts.expectDiffId;
       const have = this.d.meta.getLayer(chainId);
@@ -154,10 +184,19 @@ export class ImageService {
     }
     const key = `extract-${newId()}`;
     await this.d.layers.prepare(key, parent);
-    let res: { diffId: Digest; size: number };
+    let res: { diffId: Digest; size: number; compressedDigest: Digest };
     try {
       const dir = await this.d.layers.upperDir(key);
-      res = await applyLayer(dir, createReadStream(blobPath), { format: layerFormat(this.d.layers.driver), signal: opts.signal });
+      const onRead = opts.onRead;
+      const input = onRead ? Readable.from((async function* () {
+        let n = 0;
+        for await (const c of createReadStream(blobPath)) {
+          onRead((n += (c as Buffer).length));
+          yield c as Buffer;
+        }
+      })()) : createReadStream(blobPath);
+      res = await applyLayer(dir, input, { format: layerFormat(this.d.layers.driver), signal: opts.signal });
+      if (opts.blob && res.compressedDigest !== opts.blob) throw invalid(`invalid layer: digest mismatch: expected ${opts.blob}, read ${res.compressedDigest}`);
       if (opts.expectDiffId && res.diffId !== opts.expectDiffId) {
         throw invalid(`invalid layer: digest mismatch: the image config says ${opts.expectDiffId}, the layer is ${res.diffId}`);
       }
@@ -175,7 +214,7 @@ export class ImageService {
     }
     const have = this.d.meta.getLayer(chainId);
     if (have) return { chainId, diffId: have.diffId, size: have.size, created };
-    const { digest: blob } = await this.d.blobs.ingest(createReadStream(blobPath));
+    const blob = opts.blob ?? (await this.d.blobs.ingest(createReadStream(blobPath))).digest;
     const gz = (await readHead(blobPath, 2)).equals(Buffer.from([0x1f, 0x8b]));
     this.d.meta.putLayer({ chainId, diffId: res.diffId, parent, size: res.size, blob, blobMediaType: gz ? MediaType.OciLayerGzip : MediaType.OciLayer });
     return { chainId, diffId: res.diffId, size: res.size, created: true };
@@ -568,6 +607,221 @@ export class ImageService {
     return removed;
   }
 
+  #registry(): RegistryClient {
+    if (!this.d.registry) throw new BerthError('not-implemented', 'this daemon has no registry client');
+    return this.d.registry;
+  }
+
+  /**
+   * `docker pull`: resolve `reference` (a tag, default `latest`, or a digest) on its registry for
+   * `platform` (default the host's), fetch the config and the missing layers (three at once, each
+   * verified by size and digest as it streams into the content store), apply them in order, then
+   * tag the image and record its RepoDigest. Progress events follow dockerd's (`Pulling fs layer`,
+   * `Downloading`, `Download complete`, `Extracting`, `Pull complete`, `Digest: …`, `Status: …`).
+   * Returns the image id. not-found for an unknown repository, tag or platform; unauthorized or
+   * forbidden when the registry refuses; invalid-argument for a malformed or mismatching manifest,
+   * config or blob (nothing is kept then: the layers this pull created and the blobs it fetched are
+   * removed); not-implemented for zstd layers; unavailable when the registry cannot be reached.
+   */
+  async pull(reference: string, opts: RegistryOpOptions & { platform?: string } = {}): Promise<Digest> {
+    const registry = this.#registry();
+    const progress = opts.progress ?? nullSink;
+    const ref = withDefaultTag(parseReference(reference));
+    const platform = parsePlatform(opts.platform);
+    const tagOrDigest = ref.digest ?? ref.tag!;
+    const repo = registry.repository(ref.domain, ref.path, opts.auth);
+    const resolved = await repo.resolve(tagOrDigest, platform, opts.signal);
+    progress({ id: tagOrDigest, status: `Pulling from ${ref.path}` });
+    const m = resolved.manifest.parsed;
+    for (const l of m.layers) {
+      if (layerCompression(l) === 'zstd') throw new BerthError('not-implemented', `zstd-compressed layers are not supported yet (layer ${l.digest} of ${familiarName(ref)})`);
+    }
+    const cfgRaw = (await this.d.blobs.has(m.config.digest)) ? await this.d.blobs.get(m.config.digest) : await repo.blobBytes(m.config, MAX_CONFIG, opts.signal);
+    if (sha256(cfgRaw) !== m.config.digest) throw invalid(`image config ${m.config.digest}: digest mismatch`);
+    const config = parseImageConfig(cfgRaw);
+    if (opts.platform && (config.os !== platform.os || config.architecture !== platform.architecture)) {
+      // compat: dockerd refuses an image of another platform only when --platform was given
+      throw new BerthError('not-found', `image with reference ${familiarName(ref)} was found but its platform (${platformString(config)}) does not match the specified platform (${platformString(platform)})`);
+    }
+    if (config.rootfs.diff_ids.length !== m.layers.length) throw invalid(`invalid manifest: ${m.layers.length} layers for ${config.rootfs.diff_ids.length} diff_ids in the image config`);
+    const chain = chainIds(config.rootfs.diff_ids);
+    const present: boolean[] = [];
+    for (const c of chain) present.push(!!this.d.meta.getLayer(c) && (await this.d.layers.exists(c)));
+    const name = ref.digest ? undefined : normalizedName(ref);
+    const hadImage = !!this.d.meta.getImage(m.config.digest);
+    const before = name ? this.d.meta.getTag(name) : hadImage ? m.config.digest : undefined;
+
+    // compat: dockerd skips the layers entirely when it holds the image already
+    if (!(hadImage && present.every(Boolean))) await this.#pullLayers(repo, m.layers, config.rootfs.diff_ids, present, progress, opts.signal);
+
+    const repoDigest = `${repositoryName(ref)}@${resolved.digest}`;
+    const id = await this.addImage(cfgRaw, name ? [name] : [], { repoDigests: [repoDigest] });
+    this.d.events.emit('image', 'pull', familiarName(ref), { name: familiarName(ref) });
+    progress({ status: `Digest: ${resolved.digest}` });
+    progress({ status: `Status: ${before === id ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarName(ref)}` });
+    return id;
+  }
+
+  /** Fetch the layers not `present` (three at once) and apply them in order; on failure undo what this call added. */
+  async #pullLayers(repo: Repository, layers: Descriptor[], diffIds: Digest[], present: boolean[], progress: ProgressSink, signal?: AbortSignal): Promise<void> {
+    const ac = new AbortController();
+    const abort = (): void => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', abort, { once: true });
+    const fetched: Digest[] = [];
+    const created: Digest[] = [];
+    const downloads = new Map<number, Promise<void>>();
+    const limit = limiter(LAYER_CONCURRENCY);
+    try {
+      let queued = 0;
+      layers.forEach((l, i) => {
+        const id = shortId(l.digest);
+        if (present[i]) {
+          progress({ id, status: 'Already exists' });
+          return;
+        }
+        progress({ id, status: 'Pulling fs layer' });
+        if (queued++ >= LAYER_CONCURRENCY) progress({ id, status: 'Waiting' });
+        const p = limit(async () => {
+          if (await this.d.blobs.has(l.digest)) {
+            progress({ id, status: 'Download complete' });
+            return;
+          }
+          const tick = throttle((current: number, total: number) => progress({ id, status: 'Downloading', progress: { current, total } }));
+          await repo.fetchBlob(l, this.d.blobs, { signal: ac.signal, progress: tick });
+          fetched.push(l.digest);
+          progress({ id, status: 'Verifying Checksum' });
+          progress({ id, status: 'Download complete' });
+        });
+        p.catch(() => {}); // awaited in order below
+        downloads.set(i, p);
+      });
+      let parent: Digest | null = null;
+      for (let i = 0; i < layers.length; i++) {
+        const l = layers[i]!;
+        const diffId = diffIds[i]!;
+        if (present[i]) {
+          parent = parent ? sha256(`${parent} ${diffId}`) : diffId;
+          continue;
+        }
+        await downloads.get(i);
+        const id = shortId(l.digest);
+        const tick = throttle((current: number) => progress({ id, status: 'Extracting', progress: { current, total: l.size } }));
+        tick(0, l.size);
+        const r = await this.registerLayer(parent, this.d.blobs.path(l.digest), { expectDiffId: diffId, blob: l.digest, signal: ac.signal, onRead: (n) => tick(n, l.size) });
+        if (r.created) created.push(r.chainId);
+        parent = r.chainId;
+        progress({ id, status: 'Pull complete' });
+      }
+    } catch (err) {
+      ac.abort(err);
+      await Promise.allSettled(downloads.values());
+      await this.#rollbackLayers(created).catch((e: unknown) => this.d.log.warn({ err: e }, 'pull: rolling back layers failed'));
+      const kept = new Set(this.d.meta.listLayers().map((x) => x.blob));
+      for (const b of fetched) if (!kept.has(b)) await this.d.blobs.delete(b).catch(() => {});
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /**
+   * `docker push`: upload the image tagged `name:tag` (every tag of the repository when `tag` is
+   * empty and `name` has none) as a Docker schema2 manifest. Blobs the registry holds are skipped
+   * (HEAD); others go up in one PUT each, three at once. Layers stored uncompressed are gzipped once
+   * (the gzip blob replaces the stored one). Records the pushed manifest's RepoDigest. not-found
+   * (dockerd's texts) when the tag is not local; unauthorized or forbidden when the registry refuses.
+   */
+  async push(name: string, tag: string | undefined, opts: RegistryOpOptions = {}): Promise<void> {
+    const registry = this.#registry();
+    const progress = opts.progress ?? nullSink;
+    const ref = parseReference(name);
+    if (ref.digest) throw invalid('cannot push a digest reference');
+    const repoName = repositoryName(ref);
+    const familiar = familiarRepository(ref);
+    const wanted = tag || ref.tag;
+    const tags = wanted
+      ? [wanted]
+      : this.d.meta.listTags().filter((t) => t.ref.startsWith(`${repoName}:`)).map((t) => t.ref.slice(repoName.length + 1)).sort();
+    if (tags.length === 0) throw new BerthError('not-found', `An image does not exist locally with the tag: ${familiar}`);
+    for (const t of tags) if (!this.d.meta.getTag(`${repoName}:${t}`)) throw new BerthError('not-found', `tag does not exist: ${familiar}:${t}`);
+    progress({ status: `The push refers to repository [${repoName}]` });
+    const repo = registry.repository(ref.domain, ref.path, opts.auth);
+    for (const t of tags) {
+      const id = this.d.meta.getTag(`${repoName}:${t}`) as Digest;
+      const cfgRaw = await this.d.blobs.get(id);
+      const config = parseImageConfig(cfgRaw);
+      const chain = chainIds(config.rootfs.diff_ids);
+      const records = chain.map((c) => {
+        const l = this.d.meta.getLayer(c);
+        if (!l) throw internalMissing(c);
+        return l;
+      });
+      // compat: dockerd lists the layers top first
+      for (const l of [...records].reverse()) progress({ id: shortId(l.diffId), status: 'Preparing' });
+      const limit = limiter(LAYER_CONCURRENCY);
+      const descriptors = await Promise.all(records.map((l) => limit(async () => {
+        const pid = shortId(l.diffId);
+        const blob = await this.#compressedBlob(l);
+        if (await repo.hasBlob(blob.digest, opts.signal)) {
+          progress({ id: pid, status: 'Layer already exists' });
+        } else {
+          const tick = throttle((current: number, total: number) => progress({ id: pid, status: 'Pushing', progress: { current, total } }));
+          await repo.pushBlob(blob, () => this.d.blobs.open(blob.digest), { signal: opts.signal, progress: tick });
+          progress({ id: pid, status: 'Pushed' });
+        }
+        return { mediaType: MediaType.DockerLayer, size: blob.size, digest: blob.digest } satisfies Descriptor;
+      })));
+      if (!(await repo.hasBlob(id, opts.signal))) await repo.pushBlob({ digest: id, size: cfgRaw.length }, () => Readable.from([cfgRaw]), { signal: opts.signal });
+      const manifest: ImageManifest = {
+        schemaVersion: 2, mediaType: MediaType.DockerManifest,
+        config: { mediaType: MediaType.DockerConfig, size: cfgRaw.length, digest: id },
+        layers: descriptors,
+      };
+      // compat: Docker writes schema2 manifests indented by three spaces
+      const raw = Buffer.from(JSON.stringify(manifest, null, 3));
+      const digest = await repo.putManifest(t, raw, MediaType.DockerManifest, opts.signal);
+      const rec = this.d.meta.getImage(id);
+      if (rec) this.d.meta.putImage({ ...rec, repoDigests: [...new Set([...rec.repoDigests, `${repoName}@${digest}`])] });
+      this.d.events.emit('image', 'push', `${familiar}:${t}`, { name: `${familiar}:${t}` });
+      progress({ status: `${t}: digest: ${digest} size: ${raw.length}` });
+      progress({ status: '', aux: { Tag: t, Digest: digest, Size: raw.length } });
+    }
+  }
+
+  /** The layer's blob gzipped: as stored when it is, else gzipped once and stored in its place. */
+  async #compressedBlob(l: LayerRecord): Promise<{ digest: Digest; size: number }> {
+    if (l.blobMediaType.endsWith('gzip')) return { digest: l.blob, size: await this.d.blobs.size(l.blob) };
+    const gz = await this.d.blobs.ingest(this.d.blobs.open(l.blob).pipe(createGzip()));
+    const now = this.d.meta.getLayer(l.chainId);
+    if (now && !now.blobMediaType.endsWith('gzip')) {
+      this.d.meta.putLayer({ ...now, blob: gz.digest, blobMediaType: MediaType.OciLayerGzip });
+      if (!this.d.meta.listLayers().some((o) => o.blob === now.blob)) await this.d.blobs.delete(now.blob).catch(() => {});
+    }
+    return gz;
+  }
+
+  /**
+   * `docker login`: check credentials against the registry `serverAddress` names (Docker Hub when
+   * empty). unauthorized when refused, unavailable when unreachable.
+   */
+  async login(creds: Credentials, signal?: AbortSignal): Promise<{ status: string; identityToken?: string }> {
+    return this.#registry().login(creds.serverAddress ?? credentialKey('docker.io'), creds, signal);
+  }
+
+  /** `docker buildx imagetools`-style inspection: the descriptor a reference resolves to and its platforms. */
+  async distribution(reference: string, opts: { auth?: Credentials; signal?: AbortSignal } = {}): Promise<DistributionInfo> {
+    const ref = withDefaultTag(parseReference(reference));
+    const repo = this.#registry().repository(ref.domain, ref.path, opts.auth);
+    const top = await repo.manifest(ref.digest ?? ref.tag!, { signal: opts.signal });
+    const descriptor = { mediaType: top.parsed.mediaType, digest: top.digest, size: top.raw.length };
+    if (top.parsed.kind === 'index') {
+      const platforms = top.parsed.manifests.flatMap((d) => (d.platform && d.platform.os !== 'unknown' ? [d.platform] : []));
+      return { descriptor, platforms };
+    }
+    const cfg = parseImageConfig(await repo.blobBytes(top.parsed.config, MAX_CONFIG, opts.signal));
+    return { descriptor, platforms: [{ architecture: cfg.architecture, os: cfg.os, ...(cfg.variant ? { variant: cfg.variant } : {}) }] };
+  }
+
   /** Remove layers (and their blobs) no image or container uses. */
   /**
    * A container of deleted image `id` (`rmi -f`) is gone: drop the image's config blob and the
@@ -657,6 +911,34 @@ export class ImageService {
     this.d.events.emit('image', 'prune', '', { reclaimed: String(space) });
     return { deleted, spaceReclaimed: space };
   }
+}
+
+/** Run at most `n` tasks at once, in the order given. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r)); // the slot is handed over
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** A byte-progress callback that passes at most one call per PROGRESS_EVERY ms, and always the last one. */
+function throttle(f: (current: number, total: number) => void): (current: number, total: number) => void {
+  let last = 0;
+  return (current, total) => {
+    const now = Date.now();
+    if (current !== 0 && current < total && now - last < PROGRESS_EVERY) return;
+    last = now;
+    f(current, total);
+  };
 }
 
 /** dockerd's isImageIDPrefix: `ref` names the image by (a prefix of) its id. */

@@ -3,9 +3,12 @@ export * from './model.ts';
 export * from './lifecycle.ts';
 export * from './images.ts';
 export * from './volumes.ts';
+export * from './networks.ts';
 export * from './containers.ts';
 export * from './system.ts';
 export * from './logs.ts';
 export { type HostLimits } from './spec-input.ts';
 export * from './changes.ts';
 export * from './exec.ts';
+// The registry client's request-facing helpers, for the server (which imports only the engine).
+export { decodeRegistryAuth, parseAuthConfig, type Credentials } from '../registry/index.ts';

@@ -1,4 +1,5 @@
 import type { Digest } from '../common/index.ts';
+import type { Endpoint, PublishedPort } from '../network/index.ts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -150,6 +151,35 @@ export interface ContainerRecord {
   hostnamePath: string;
   /** The cgroup path passed to the runtime. */
   cgroupsPath: string;
+  /** The container's network attachment while it runs on a bridge network; absent otherwise. */
+  network?: NetworkAttachment;
+}
+
+/** A container's endpoint on a network and the host ports published to it. */
+export interface NetworkAttachment {
+  networkId: string;
+  networkName: string;
+  endpointId: string;
+  endpoint: Endpoint;
+  ports: PublishedPort[];
+}
+
+/** A network as the engine keeps it (the default `bridge`, `host`, `none`, user networks). */
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  driver: 'bridge' | 'host' | 'null';
+  created: string;
+  /** Bridge device ('' for host and none). */
+  bridge: string;
+  /** IPv4 subnet, gateway and allocation range ('' when the network has no addresses). */
+  subnet: string;
+  gateway: string;
+  ipRange: string;
+  mtu: number;
+  internal: boolean;
+  labels: Record<string, string>;
+  options: Record<string, string>;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

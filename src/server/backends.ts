@@ -1,14 +1,16 @@
 // The engine services berthd's server needs, declared here so the server depends on interfaces
 // it owns; the engine's services satisfy them structurally (see daemon/wire.ts).
 import type {
-  ContainerService, ImageService, VolumeService, SystemService, EventBus, ExecService,
+  ContainerService, ImageService, VolumeService, SystemService, EventBus, ExecService, NetworkService,
 } from '../engine/index.ts';
 
 export type ContainerBackend = Pick<ContainerService,
   'create' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'rename' | 'wait' | 'pause' | 'unpause' | 'top' | 'logs' |
   'attach' | 'resize' | 'stats' | 'changes' | 'export' | 'commit' | 'update' | 'prune' | 'list' | 'get' | 'sizeRw' | 'resolve'>;
-export type ImageBackend = Pick<ImageService, 'get' | 'list' | 'load' | 'save' | 'importTarball' | 'tag' | 'remove' | 'history' | 'prune' | 'resolve' | 'config'>;
+export type ImageBackend = Pick<ImageService, 'get' | 'list' | 'load' | 'save' | 'importTarball' | 'tag' | 'remove' | 'history' | 'prune' | 'resolve' | 'config' |
+  'pull' | 'push' | 'login' | 'distribution'>;
 export type VolumeBackend = Pick<VolumeService, 'create' | 'get' | 'list' | 'remove' | 'prune' | 'size'>;
+export type NetworkBackend = Pick<NetworkService, 'list' | 'get'>;
 export type SystemBackend = Pick<SystemService, 'info' | 'version' | 'df'>;
 export type EventsBackend = Pick<EventBus, 'subscribe'>;
 export type ExecBackend = Pick<ExecService, 'create' | 'get' | 'start' | 'assertStartable' | 'resize' | 'idsOf'>;
@@ -17,6 +19,7 @@ export interface Backends {
   containers: ContainerBackend;
   images: ImageBackend;
   volumes: VolumeBackend;
+  networks: NetworkBackend;
   system: SystemBackend;
   events: EventsBackend;
   exec: ExecBackend;

@@ -1,6 +1,6 @@
 // Engine records ⇄ Engine API wire objects (v1.45 casing). Request bodies enter as `unknown` and are validated here.
 import { BerthError, humanDuration, shortId } from '../common/index.ts';
-import type { ContainerRecord, ContainerSpec, ImageView, MountSpec, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
+import type { ContainerRecord, ContainerSpec, ImageView, MountSpec, NetworkRecord, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
 import type * as W from '../api/index.ts';
 
 const bad = (m: string): BerthError => new BerthError('invalid-argument', m);
@@ -179,18 +179,67 @@ function configOf(r: ContainerRecord): W.ContainerConfig {
   } as W.ContainerConfig;
 }
 
+const isUp = (r: ContainerRecord): boolean => r.state.status === 'running' || r.state.status === 'paused';
+
+/** `80/tcp` → the host ports published to it, `null` for an exposed but unpublished port (running only). */
+function portMapOf(r: ContainerRecord): W.NetworkSettings['Ports'] {
+  if (!isUp(r)) return {};
+  const m: Record<string, { HostIp: string; HostPort: string }[] | null> = Object.fromEntries(r.exposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, null]));
+  for (const p of r.network?.ports ?? []) {
+    const k = `${p.containerPort}/${p.proto}`;
+    (m[k] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  }
+  return m as W.NetworkSettings['Ports'];
+}
+
 function networkSettingsOf(r: ContainerRecord): W.NetworkSettings {
   const mode = r.spec.host.networkMode === 'default' ? 'bridge' : r.spec.host.networkMode;
   const networks: Record<string, W.EndpointSettings> = {};
+  const a = isUp(r) ? r.network : undefined;
+  const ep = a?.endpoint;
   if (!mode.startsWith('container:')) {
-    networks[mode] = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DriverOpts: null, DNSNames: null } as unknown as W.EndpointSettings;
+    networks[mode] = {
+      IPAMConfig: null, Links: null, Aliases: null, MacAddress: ep?.macAddress ?? '', DriverOpts: null,
+      NetworkID: a?.networkId ?? '', EndpointID: a?.endpointId ?? '', Gateway: ep?.gateway ?? '', IPAddress: ep?.ip ?? '', IPPrefixLen: ep?.prefixLen ?? 0,
+      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+    } as unknown as W.EndpointSettings;
   }
+  // compat: the top-level address fields are deprecated but still filled for the default bridge
+  const top = mode === 'bridge' && ep;
   return {
-    Bridge: '', SandboxID: '', SandboxKey: r.state.pid ? `/proc/${r.state.pid}/ns/net` : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: Object.fromEntries(r.exposedPorts.map((p) => [p, null])), SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+    Bridge: '', SandboxID: isUp(r) ? r.id : '', SandboxKey: r.state.pid ? `/proc/${r.state.pid}/ns/net` : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: portMapOf(r), SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: top ? a.endpointId : '', Gateway: top ? ep.gateway : '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+    IPAddress: top ? ep.ip : '', IPPrefixLen: top ? ep.prefixLen : 0, IPv6Gateway: '', MacAddress: top ? ep.macAddress : '',
     Networks: networks,
   } as unknown as W.NetworkSettings;
+}
+
+/** `docker ps` PORTS: published ports, then exposed-only ones without a public side. */
+function summaryPortsOf(r: ContainerRecord): W.Port[] {
+  if (!isUp(r)) return [];
+  const published = r.network?.ports ?? [];
+  const out: W.Port[] = published.map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
+  for (const k of r.exposedPorts) {
+    const [port = '', proto = 'tcp'] = k.split('/');
+    if (!published.some((p) => String(p.containerPort) === port && p.proto === proto)) out.push({ PrivatePort: Number(port), Type: proto as W.Port['Type'] });
+  }
+  return out;
+}
+
+/** A network as dockerd shows it; `containers` fills `Containers` (inspect only: list sends `{}`). */
+export function toNetwork(n: NetworkRecord, containers: ContainerRecord[] = []): W.Network {
+  const attached = containers.filter((c) => isUp(c) && c.network?.networkId === n.id);
+  return {
+    Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [] },
+    Internal: n.internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
+    Containers: Object.fromEntries(attached.map((c) => [c.id, {
+      Name: c.name, EndpointID: c.network!.endpointId, MacAddress: c.network!.endpoint.macAddress,
+      IPv4Address: `${c.network!.endpoint.ip}/${c.network!.endpoint.prefixLen}`, IPv6Address: '',
+    }])),
+    Options: n.options, Labels: n.labels,
+  } as W.Network;
 }
 
 function mountsOf(r: ContainerRecord): W.MountPoint[] {
@@ -222,7 +271,7 @@ export function toContainerSummary(r: ContainerRecord, status: string, size?: { 
   const mode = r.spec.host.networkMode === 'default' ? 'bridge' : r.spec.host.networkMode;
   return {
     Id: r.id, Names: [`/${r.name}`], Image: r.imageRef, ImageID: r.imageId, Command: [r.path, ...r.args].map(quoteArg).join(' '),
-    Created: Math.floor(Date.parse(r.created) / 1000), Ports: [], Labels: r.labels, State: r.state.status, Status: status,
+    Created: Math.floor(Date.parse(r.created) / 1000), Ports: summaryPortsOf(r), Labels: r.labels, State: r.state.status, Status: status,
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootFs } : {}),
     HostConfig: { NetworkMode: mode }, NetworkSettings: { Networks: networkSettingsOf(r).Networks }, Mounts: mountsOf(r),
   } as W.ContainerSummary;

@@ -8,6 +8,7 @@ import { containerRoutes } from './routes/containers.ts';
 import { imageRoutes } from './routes/images.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 import { execRoutes } from './routes/exec.ts';
+import { networkRoutes } from './routes/networks.ts';
 
 export type { Backends } from './backends.ts';
 export { API_VERSION, MIN_API_VERSION } from './router.ts';
@@ -20,6 +21,7 @@ export function createApiRouter(b: Backends, log: Logger): Router {
   imageRoutes(r, b);
   volumeRoutes(r, b);
   execRoutes(r, b);
+  networkRoutes(r, b);
   return r;
 }
 

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS tags (ref TEXT PRIMARY KEY, image_id TEXT NOT NULL RE
 CREATE TABLE IF NOT EXISTS containers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS volumes (name TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
+CREATE TABLE IF NOT EXISTS networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ip_allocations (network_id TEXT NOT NULL, address TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (network_id, address));
 `;
 
 /**
@@ -149,6 +151,47 @@ export class MetadataStore {
   }
   listVolumes<T>(): T[] {
     return (this.db.prepare('SELECT data FROM volumes ORDER BY name').all() as { data: string }[]).map((r) => JSON.parse(r.data) as T);
+  }
+
+  // networks and their address allocations (IPAM)
+  getNetwork<T>(id: string): T | undefined {
+    const r = this.db.prepare('SELECT data FROM networks WHERE id = ?').get(id) as { data: string } | undefined;
+    return r && (JSON.parse(r.data) as T);
+  }
+  networkIdByName(name: string): string | undefined {
+    return (this.db.prepare('SELECT id FROM networks WHERE name = ?').get(name) as { id: string } | undefined)?.id;
+  }
+  putNetwork(id: string, name: string, data: unknown): void {
+    this.db.prepare('INSERT OR REPLACE INTO networks (id, name, data) VALUES (?, ?, ?)').run(id, name, JSON.stringify(data));
+  }
+  deleteNetwork(id: string): void {
+    this.tx(() => {
+      this.db.prepare('DELETE FROM ip_allocations WHERE network_id = ?').run(id);
+      this.db.prepare('DELETE FROM networks WHERE id = ?').run(id);
+    });
+  }
+  listNetworks<T>(): T[] {
+    return (this.db.prepare('SELECT data FROM networks ORDER BY name').all() as { data: string }[]).map((r) => JSON.parse(r.data) as T);
+  }
+  /**
+   * Allocate an address in one transaction: `pick` sees the addresses taken in the network and
+   * returns a free one (or undefined when exhausted, which is returned as is).
+   */
+  allocateAddress(networkId: string, owner: string, pick: (used: ReadonlySet<string>) => string | undefined): string | undefined {
+    return this.tx(() => {
+      const used = new Set((this.db.prepare('SELECT address FROM ip_allocations WHERE network_id = ?').all(networkId) as { address: string }[]).map((r) => r.address));
+      const ip = pick(used);
+      if (ip !== undefined) this.db.prepare('INSERT INTO ip_allocations (network_id, address, owner) VALUES (?, ?, ?)').run(networkId, ip, owner);
+      return ip;
+    });
+  }
+  /** Release every address `owner` holds (in any network). */
+  releaseAddresses(owner: string): void {
+    this.db.prepare('DELETE FROM ip_allocations WHERE owner = ?').run(owner);
+  }
+  listAllocations(): { networkId: string; address: string; owner: string }[] {
+    return (this.db.prepare('SELECT network_id, address, owner FROM ip_allocations').all() as { network_id: string; address: string; owner: string }[])
+      .map((r) => ({ networkId: r.network_id, address: r.address, owner: r.owner }));
   }
 
   /** SQLite's own integrity check plus referential checks; returns problems (empty when consistent). */

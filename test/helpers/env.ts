@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { IptablesFirewall } from '../../src/network/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'dist');
@@ -31,6 +32,10 @@ export class TestDaemon {
   readonly dataRoot: string;
   readonly execRoot: string;
   readonly cgroupParent: string;
+  /** This daemon's own default bridge and subnet, so parallel daemons never share rules or addresses. */
+  readonly bridge: string;
+  readonly subnet: string;
+  readonly gateway: string;
   log = '';
 
   constructor(readonly extraArgs: string[] = []) {
@@ -39,10 +44,14 @@ export class TestDaemon {
     this.dataRoot = join(this.dir, 'root');
     this.execRoot = join(this.dir, 'run');
     this.cgroupParent = `/berth-test-${this.dir.slice(-6)}`;
+    this.bridge = `bt${this.dir.slice(-6)}`;
+    const octet = freeTestOctet();
+    this.subnet = `10.213.${octet}.0/24`;
+    this.gateway = `10.213.${octet}.1`;
   }
 
   async start(): Promise<void> {
-    const p = spawn(process.execPath, [join(DIST, 'berthd.mjs'), '-H', this.sock, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, ...this.extraArgs], {
+    const p = spawn(process.execPath, [join(DIST, 'berthd.mjs'), '-H', this.sock, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent, '--bridge', this.bridge, '--bip', `${this.gateway}/24`, ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = p;
@@ -115,9 +124,24 @@ export class TestDaemon {
     spawnSync('sh', ['-c', `for p in $(pgrep -f "conmon.*${this.dir}"); do kill -9 $p; done`]);
     const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(this.dir)).sort().reverse();
     for (const m of mounts) spawnSync('umount', ['-l', m]);
+    await new IptablesFirewall(this.bridge, this.subnet).teardown().catch(() => {});
+    spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
     spawnSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 2 -type d -name '${this.cgroupParent.slice(1)}' -exec sh -c 'find "$1" -depth -type d -exec rmdir {} \\; 2>/dev/null' _ {} \\;`]);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+const usedOctets = new Set<number>();
+/** A third octet for 10.213.x.0/24 that this process has not used and no host route covers. */
+function freeTestOctet(): number {
+  const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout ?? '';
+  for (let i = 0; i < 1000; i++) {
+    const x = 1 + Math.floor(Math.random() * 254);
+    if (usedOctets.has(x) || routes.includes(`10.213.${x}.`)) continue;
+    usedOctets.add(x);
+    return x;
+  }
+  throw new Error('no free 10.213.x.0/24 subnet for a test daemon');
 }
 
 export function runCmd(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeout?: number } = {}): Promise<RunResult> {

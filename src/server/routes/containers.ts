@@ -8,7 +8,7 @@ import type { Backends } from '../backends.ts';
 import { resourcesFrom, specFromCreate, statusText, toContainerInspect, toContainerSummary } from '../convert.ts';
 import type { ContainerRecord, Resources } from '../../engine/index.ts';
 import { DEFAULT_DETACH_KEYS, DetachProxy, parseDetachKeys } from '../detach.ts';
-import { applyChanges, rfc3339ToNs } from '../../engine/index.ts';
+import { applyChanges, logSettings, rfc3339ToNs, type LogBatch } from '../../engine/index.ts';
 
 const timeParam = (v: string | null): bigint | undefined => {
   if (!v) return undefined;
@@ -101,13 +101,12 @@ export function containerRoutes(r: Router, b: Backends): void {
     const first = await gen.next(); // errors before any byte keep their status
     req.res.writeHead(200, { 'Content-Type': x.spec.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
     req.res.flushHeaders();
-    const write = (rec: { stream: 1 | 2; time: string; data: Buffer }): void => {
-      const data = ts ? Buffer.concat([Buffer.from(`${rec.time} `), rec.data]) : rec.data;
-      req.res.write(x.spec.tty ? data : frame(rec.stream, data));
-    };
+    // compat: --details puts the log's extra attributes (labels=, env= log opts) before each line, `k=v,k2=v2 `
+    const details = qBool(req.query, 'details') ? `${detailsText(logSettings(x.spec.host.logConfig, { labels: x.labels, env: x.env }).attrs)} ` : undefined;
+    const enc = { frame: !x.spec.tty, ts, prefix: details === undefined ? undefined : Buffer.from(details) };
     try {
-      if (!first.done) write(first.value);
-      for await (const rec of gen) write(rec);
+      if (!first.done) await writeOut(req.res, encodeLogBatch(first.value, enc));
+      for await (const b of gen) await writeOut(req.res, encodeLogBatch(b, enc));
     } catch (err) {
       if (!req.signal.aborted) throw err;
     }
@@ -388,4 +387,66 @@ async function attachWebsocket(req: Req, b: Backends): Promise<void> {
   ws.on('close', () => ac.abort());
   await session.done;
   ws.close();
+}
+
+/** docker's attrsByteSlice: sorted by key, each side query-escaped, comma-separated. */
+function detailsText(attrs: Record<string, string>): string {
+  const esc = (v: string): string => encodeURIComponent(v).replace(/%20/g, '+').replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return Object.keys(attrs).sort().map((k) => `${esc(k)}=${esc(attrs[k]!)}`).join(',');
+}
+
+/**
+ * One write for a batch of log records: the timestamp (`-t`), the details prefix, the message and
+ * its newline (none for a partial line) per record; unless tty, inside Docker's 8-byte stream
+ * frames. Consecutive records of one stream share a frame: the protocol allows any split, and the
+ * docker CLI pays a write per frame (one frame per line made it the bottleneck at ~30 MB/s).
+ */
+function encodeLogBatch(b: LogBatch, o: { frame: boolean; ts: boolean; prefix?: Buffer }): Buffer {
+  const src = b.buf;
+  const pre = o.prefix;
+  const preLen = pre?.length ?? 0;
+  // bound: messages and stamps come from src; a normalized stamp is at most 31 bytes with its space
+  const out = Buffer.allocUnsafe(src.length + b.count * (8 + 32 + preLen + 1));
+  let off = 0;
+  let head = -1;
+  let stream = -1;
+  const close = (): void => {
+    if (head < 0) return;
+    out[head] = stream;
+    out[head + 1] = 0;
+    out[head + 2] = 0;
+    out[head + 3] = 0;
+    out.writeUInt32BE(off - head - 8, head + 4);
+  };
+  for (let i = 0; i < b.count; i++) {
+    if (o.frame && b.stream(i) !== stream) {
+      close();
+      head = off;
+      stream = b.stream(i);
+      off += 8;
+    }
+    if (o.ts) {
+      off += out.write(b.time(i), off, 'latin1');
+      out[off++] = 0x20;
+    }
+    if (pre) off += pre.copy(out, off);
+    off += src.copy(out, off, b.msgStart(i), b.msgEnd(i));
+    if (!b.partial(i)) out[off++] = 0x0a;
+  }
+  if (o.frame) close();
+  return out.subarray(0, off);
+}
+
+/** Write with backpressure; settles early when the client is gone. */
+function writeOut(res: Req['res'], chunk: Buffer): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -1,9 +1,15 @@
 import { BerthError, invalid } from '../../common/index.ts';
 import type { Router } from '../router.ts';
-import { checkFilters, jsonLines, parseFilters, qBool, sendJson } from '../http.ts';
+import { checkFilters, jsonLines, parseFilters, qBool, readJson, sendJson, type Req } from '../http.ts';
 import type { Backends } from '../backends.ts';
 import { toImageInspect, toImageSummary } from '../convert.ts';
-import { applyChanges, type ImageView } from '../../engine/index.ts';
+import { applyChanges, decodeRegistryAuth, parseAuthConfig, type Credentials, type ImageView } from '../../engine/index.ts';
+
+/** Credentials from `X-Registry-Auth` (base64url JSON; `e30=` is anonymous). */
+const registryAuth = (req: Req): Credentials => {
+  const h = req.raw.headers['x-registry-auth'];
+  return decodeRegistryAuth(Array.isArray(h) ? h[0] : h);
+};
 import { durationMs, labelMatch } from './containers.ts';
 
 export function imageRoutes(r: Router, b: Backends): void {
@@ -63,16 +69,15 @@ export function imageRoutes(r: Router, b: Backends): void {
       return;
     }
     if (fromImage) {
-      // TODO(#4): the registry client. Until then a pull of an image we hold is a no-op, like docker's "up to date".
       const tag = req.query.get('tag');
       const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
-      try {
-        im.resolve(ref);
-      } catch {
-        throw new BerthError('not-found', `pull access denied for ${fromImage}, repository does not exist or may require 'docker login': berth has no registry client yet`);
-      }
       const out = jsonLines(req.res);
-      out.write({ status: `Status: Image is up to date for ${ref}` });
+      try {
+        await im.pull(ref, { auth: registryAuth(req), platform: req.query.get('platform') || undefined, progress: (e) => out.write(e), signal: req.signal });
+      } catch (err) {
+        if (!out.started) throw err; // nothing sent yet: a real status code
+        out.fail(err);
+      }
       out.end();
       return;
     }
@@ -137,6 +142,31 @@ export function imageRoutes(r: Router, b: Backends): void {
     const res = await im.remove(req.params.name!, { force: qBool(req.query, 'force'), noPrune: qBool(req.query, 'noprune') });
     sendJson(req.res, 200, res.map((d) => (d.deleted ? { Deleted: d.deleted } : { Untagged: d.untagged })));
   });
+
+  r.post('/images/{name*}/push', async (req) => {
+    const out = jsonLines(req.res);
+    try {
+      await im.push(req.params.name!, req.query.get('tag') || undefined, { auth: registryAuth(req), progress: (e) => out.write(e), signal: req.signal });
+    } catch (err) {
+      if (!out.started) throw err;
+      out.fail(err);
+    }
+    out.end();
+  });
+
+  r.post('/auth', async (req) => {
+    const creds = parseAuthConfig(await readJson(req));
+    const res = await im.login(creds, req.signal);
+    sendJson(req.res, 200, { Status: res.status, IdentityToken: res.identityToken ?? '' });
+  });
+
+  r.get('/distribution/{name*}/json', async (req) => {
+    const d = await im.distribution(req.params.name!, { auth: registryAuth(req), signal: req.signal });
+    sendJson(req.res, 200, {
+      Descriptor: { mediaType: d.descriptor.mediaType, digest: d.descriptor.digest, size: d.descriptor.size },
+      Platforms: d.platforms.map((p) => ({ architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) })),
+    });
+  }, { since: '1.30' });
 
   r.get('/images/search', () => {
     throw new BerthError('not-implemented', 'search is not implemented yet'); // TODO(#4)

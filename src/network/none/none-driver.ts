@@ -1,0 +1,12 @@
+import type { Endpoint, NetworkDriver } from '../driver.ts';
+
+/** `--net none`: a private namespace with only `lo`, which the runtime brings up. */
+export class NoneDriver implements NetworkDriver {
+  readonly name = 'null';
+  async setup(): Promise<void> {}
+  async join(_ep: Endpoint, _netnsPath: string): Promise<void> {}
+  async leave(_ep: Endpoint): Promise<void> {}
+  async prune(_keep: ReadonlySet<string>): Promise<string[]> {
+    return [];
+  }
+}

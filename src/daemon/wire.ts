@@ -81,6 +81,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const system = new SystemService({
     version: VERSION, apiVersion: '1.45', minApiVersion: '1.24', dataRoot: cfg.dataRoot, execRoot: cfg.execRoot,
     storageDriver: layers.driver, runtimeName, cgroupVersion: cgv, startedAt: new Date(),
+    insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors,
   }, containers, images, volumes);
 
   await rm(join(cfg.dataRoot, 'tmp'), { recursive: true, force: true });

@@ -14,6 +14,9 @@ export interface SystemFacts {
   runtimeName: string;
   cgroupVersion: 'v1' | 'v2';
   startedAt: Date;
+  /** Registries allowed plain http / unverified TLS (loopback always is), and mirrors, for `docker info`. */
+  insecureRegistries: string[];
+  registryMirrors: string[];
 }
 
 export interface SystemInfo {

@@ -43,7 +43,12 @@ export function systemRoutes(r: Router, b: Backends): void {
       IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: false, NFd: 0, OomKillDisable: true, NGoroutines: 0,
       SystemTime: new Date().toISOString(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs', CgroupVersion: f.cgroupVersion === 'v2' ? '2' : '1',
       NEventsListener: 0, KernelVersion: i.kernel, OperatingSystem: i.os, OSVersion: '', OSType: 'linux', Architecture: i.arch,
-      IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: null },
+      IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: {
+        AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
+        InsecureRegistryCIDRs: ['127.0.0.0/8', ...f.insecureRegistries.filter((r) => r.includes('/'))],
+        IndexConfigs: Object.fromEntries(f.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])),
+        Mirrors: f.registryMirrors.length ? f.registryMirrors : null,
+      },
       NCPU: i.ncpu, MemTotal: i.memTotal, GenericResources: null, DockerRootDir: f.dataRoot, HttpProxy: '', HttpsProxy: '', NoProxy: '', Name: i.name, Labels: [],
       ExperimentalBuild: false, ServerVersion: f.version, Runtimes: { [f.runtimeName]: { path: f.runtimeName } }, DefaultRuntime: f.runtimeName,
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },

@@ -26,7 +26,7 @@ describe('logs', { skip }, () => {
 
   test('-f follows across rotations losslessly; files on disk stay bounded; --tail reads rotated files', async (t) => {
     const name = `rot-${randomSuffix()}`;
-    const n = 20000;
+    const n = 60000; // ~3 MB of log: the bound below is meaningful only if rotation really runs
     // the sleep lets `logs -f` connect before the first rotation drops anything
     const run = await d.docker(['run', '-d', '--name', name, '--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
       `sleep 1; i=0; while [ $i -lt ${n} ]; do echo $i; i=$((i+1)); done`]);
@@ -51,10 +51,12 @@ describe('logs', { skip }, () => {
     assert.ok(out === seq(0, n), `logs -f must print 0..${n - 1} in order; got ${out.split('\n').length - 1} lines, first difference at line ${out.split('\n').findIndex((l, i) => l !== String(i))}`);
     const end = await dirBytes(logDir(id), `${id}-json.log`);
     assert.ok(end.files.length <= 3, `max-file=3: ${end.files.join(' ')}`);
-    // slack: what the container (~3 MB/s here) writes while a full file rotates: berthd's reaction
-    // plus conmon's reopen (1-8 ms, see engine/logs.ts). Measured peaks: ~110 KB with no reader,
-    // 400-550 KB while berthd also serves this `logs -f` on a busy 2-vCPU host
-    const bound = 3 * 10240 + 1024 * 1024;
+    // slack: what the container (several MB/s here) writes while a full file rotates: berthd
+    // re-arms its watch every 20 ms (engine/logs.ts), plus the rotation itself and conmon's reopen
+    // (1-8 ms); readers such as this `logs -f` contend for the same lock. Measured peaks: 0.5-0.9 MB
+    // on a busy 2-vCPU host. The writer's whole output (~3.1 MB) is well above the bound, so the
+    // check still fails if rotation does not run.
+    const bound = 2 * 1024 * 1024;
     t.diagnostic(`log files peaked at ${maxBytes} bytes in ${maxFiles} files`);
     assert.ok(maxBytes <= bound, `log files peaked at ${maxBytes} bytes (bound ${bound})`);
     assert.ok(maxFiles <= 4, `at most max-file files, plus one while conmon reopens: ${maxFiles}`);

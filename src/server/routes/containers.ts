@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { BerthError, invalid, messageOf } from '../../common/index.ts';
 import type { Router } from '../router.ts';
 import { hijack } from '../router.ts';
@@ -378,6 +378,8 @@ async function attachWebsocket(req: Req, b: Backends): Promise<void> {
   const session = await b.containers.attach(rec.id, {
     stdin: qBool(q, 'stdin'), stdout: qBool(q, 'stdout'), stderr: qBool(q, 'stderr'), stream: qBool(q, 'stream'), logs: qBool(q, 'logs'), signal: ac.signal,
   });
+  // loaded on first use: an idle daemon need not carry the websocket library
+  const { WebSocketServer } = await import('ws');
   const wss = new WebSocketServer({ noServer: true });
   const ws = await new Promise<WebSocket>((resolve) => wss.handleUpgrade(req.raw, up.socket as import('node:net').Socket, up.head, resolve));
   session.onFrame((f) => {

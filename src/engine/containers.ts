@@ -1062,7 +1062,8 @@ export class ContainerService {
   }
 }
 
-function mergeEnv(base: string[], over: string[]): string[] {
+/** `KEY=value` lists merged by key, later entries winning (image env, then the request's). */
+export function mergeEnv(base: string[], over: string[]): string[] {
   const m = new Map<string, string>();
   for (const e of [...base, ...over]) {
     const i = e.indexOf('=');

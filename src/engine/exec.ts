@@ -4,7 +4,7 @@ import { BerthError, conflict, discard, invalid, newId, notFound, type Logger } 
 import type { RuntimeSpec } from '../oci/index.ts';
 import { AttachConnection, type ExecHandle, type Monitor, type OutputFrame } from '../runtime/index.ts';
 import type { EventBus } from './events.ts';
-import type { ContainerService } from './containers.ts';
+import { mergeEnv, type ContainerService } from './containers.ts';
 import { resolveUser } from './passwd.ts';
 
 /** What `docker exec` asks for (Docker's ExecConfig, camelCase). */
@@ -196,13 +196,4 @@ export class ExecService {
     if (!e.handle) throw conflict(`Exec ${id} is not running`);
     if (e.config.tty) await e.handle.resize(rows, cols);
   }
-}
-
-function mergeEnv(base: string[], over: string[]): string[] {
-  const m = new Map<string, string>();
-  for (const e of [...base, ...over]) {
-    const i = e.indexOf('=');
-    m.set(i < 0 ? e : e.slice(0, i), e);
-  }
-  return [...m.values()];
 }

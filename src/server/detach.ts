@@ -1,4 +1,5 @@
 import { BerthError } from '../common/index.ts';
+import { frame } from './http.ts';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
@@ -50,4 +51,36 @@ export class DetachProxy {
     }
     return { forward: Buffer.from(out), detached: false };
   }
+}
+
+/** The stream side of a hijacked attach or exec session. */
+export interface RelaySession {
+  tty: boolean;
+  onFrame(fn: (f: { stream: 1 | 2; data: Buffer }) => void): void;
+  writeStdin(data: Buffer): void;
+  closeStdin(): void;
+  close(): void;
+}
+
+/**
+ * Pump a hijacked connection: output frames out (Docker's 8-byte framing unless tty), client bytes
+ * in as stdin through the detach-key proxy. On the detach sequence the session stops relaying and
+ * the connection ends; the process keeps running (compat: docker's detach).
+ */
+export function relay(sock: import('node:stream').Duplex, session: RelaySession, opts: { stdin: boolean; detachKeys: string }): void {
+  const detach = new DetachProxy(parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS));
+  session.onFrame((f) => {
+    if (sock.writable) sock.write(session.tty ? f.data : frame(f.stream, f.data));
+  });
+  if (opts.stdin) {
+    sock.on('data', (d: Buffer) => {
+      const { forward, detached } = detach.feed(d);
+      if (forward.length) session.writeStdin(forward);
+      if (detached) {
+        session.close();
+        sock.end();
+      }
+    });
+    sock.on('end', () => session.closeStdin());
+  } else sock.resume();
 }

@@ -3,11 +3,11 @@ import type { WebSocket } from 'ws';
 import { BerthError, invalid, messageOf } from '../../common/index.ts';
 import type { Router } from '../router.ts';
 import { hijack } from '../router.ts';
-import { checkFilters, frame, parseFilters, qBool, qInt, readJson, sendJson, sendNoContent, type Req } from '../http.ts';
+import { checkFilters, parseFilters, qBool, qInt, readJson, sendJson, sendNoContent, type Req } from '../http.ts';
 import type { Backends } from '../backends.ts';
 import { resourcesFrom, specFromCreate, statusText, toContainerInspect, toContainerSummary } from '../convert.ts';
 import type { ContainerRecord, Resources } from '../../engine/index.ts';
-import { DEFAULT_DETACH_KEYS, DetachProxy, parseDetachKeys } from '../detach.ts';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys, relay } from '../detach.ts';
 import { applyChanges, logSettings, rfc3339ToNs, type LogBatch } from '../../engine/index.ts';
 
 const timeParam = (v: string | null): bigint | undefined => {
@@ -342,26 +342,12 @@ async function attach(req: Req, b: Backends): Promise<void> {
   const stream = qBool(q, 'stream');
   const logs = qBool(q, 'logs');
   const rec = b.containers.get(req.params.id!);
-  const detach = new DetachProxy(parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS));
+  const detachKeys = q.get('detachKeys') ?? '';
+  parseDetachKeys(detachKeys || DEFAULT_DETACH_KEYS); // 400 before the hijack
   const ac = new AbortController();
   const session = await b.containers.attach(rec.id, { stdin, stdout, stderr, stream, logs, signal: ac.signal });
   const sock = hijack(req, session.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-  session.onFrame((f) => {
-    if (!sock.writable) return;
-    sock.write(session.tty ? f.data : frame(f.stream, f.data));
-  });
-  if (stdin) {
-    sock.on('data', (d: Buffer) => {
-      const { forward, detached } = detach.feed(d);
-      if (forward.length) session.writeStdin(forward);
-      // compat: on the detach sequence docker ends the attach; the container keeps running
-      if (detached) {
-        session.close();
-        sock.end();
-      }
-    });
-    sock.on('end', () => session.closeStdin());
-  } else sock.resume();
+  relay(sock, session, { stdin, detachKeys });
   sock.on('close', () => ac.abort());
   sock.on('error', () => ac.abort());
   await session.done;

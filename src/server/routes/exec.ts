@@ -4,7 +4,7 @@ import { hijack } from '../router.ts';
 import { frame, qInt, readJson, sendJson } from '../http.ts';
 import type { Backends } from '../backends.ts';
 import { consoleSize, execConfigFrom } from '../convert.ts';
-import { DEFAULT_DETACH_KEYS, DetachProxy, parseDetachKeys } from '../detach.ts';
+import { parseDetachKeys, relay } from '../detach.ts';
 
 export function execRoutes(r: Router, b: Backends): void {
   r.post('/containers/{id}/exec', async (req) => {
@@ -52,21 +52,7 @@ export function execRoutes(r: Router, b: Backends): void {
       return;
     }
     const s = session;
-    s.onFrame((f) => {
-      if (sock.writable) sock.write(tty ? f.data : frame(f.stream, f.data));
-    });
-    const detach = new DetachProxy(parseDetachKeys(e.config.detachKeys || DEFAULT_DETACH_KEYS));
-    if (e.config.attachStdin) {
-      sock.on('data', (d: Buffer) => {
-        const { forward, detached } = detach.feed(d);
-        if (forward.length) s.writeStdin(forward);
-        if (detached) {
-          s.close();
-          sock.end();
-        }
-      });
-      sock.on('end', () => s.closeStdin());
-    } else sock.resume();
+    relay(sock, s, { stdin: e.config.attachStdin, detachKeys: e.config.detachKeys });
     sock.on('close', () => s.close());
     await s.done;
     if (sock.writable) sock.end();

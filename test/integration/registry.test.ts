@@ -282,7 +282,8 @@ describe('registries: docker push, pull, login, run against berthd', { skip, tim
     const blobDir = join(d.dataRoot, 'blobs', 'sha256');
     const before = new Set(readdirSync(blobDir));
     const snapDir = join(d.dataRoot, 'overlay', 'snapshots'); // overlay2 (the default here); vfs keeps its own layout
-    const snaps = (): string[] => (existsSync(snapDir) ? readdirSync(snapDir).sort() : []);
+    // `.trash-*` is a removed snapshot still being deleted in the background (common/atomic.ts discard)
+    const snaps = (): string[] => (existsSync(snapDir) ? readdirSync(snapDir).filter((f) => !f.startsWith('.trash-')).sort() : []);
     const snapsBefore = snaps();
     const r = await d.docker(['pull', `${host}/evil:1`]);
     assert.notEqual(r.code, 0);

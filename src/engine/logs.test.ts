@@ -101,6 +101,20 @@ test('readLogBatches reads rotated files oldest first; --tail and --since span t
   assert.deepEqual(await collect(readLogBatches(log, { ...opts, since: ns(3), until: ns(6) })), names(3, 7));
 });
 
+test('--tail counts lines, not records: a line conmon split into P and F records counts once', async (t) => {
+  const log = join(await tmp(t), 'c-json.log');
+  const p = (text: string): string => `2026-01-01T00:00:01.000000000+00:00 stdout P ${text}\n`;
+  const f = (text: string): string => `2026-01-01T00:00:01.000000000+00:00 stdout F ${text}\n`;
+  // the split line straddles a rotation: its P piece is the last record of the rotated file
+  await writeFile(`${log}.1`, f('a') + f('b') + p('c-start-'));
+  await writeFile(log, f('c-end') + p('d1-') + p('d2-') + f('d3') + f('e'));
+  const opts = { follow: false, signal: never, isLive: () => false };
+  assert.deepEqual(await collect(readLogBatches(log, { ...opts, tail: 2 })), ['d1-', 'd2-', 'd3', 'e']);
+  assert.deepEqual(await collect(readLogBatches(log, { ...opts, tail: 3 })), ['c-start-', 'c-end', 'd1-', 'd2-', 'd3', 'e']);
+  assert.deepEqual(await collect(readLogBatches(log, { ...opts, tail: 4 })), ['b', 'c-start-', 'c-end', 'd1-', 'd2-', 'd3', 'e']);
+  assert.deepEqual(await collect(readLogBatches(log, { ...opts, tail: 1 })), ['e']);
+});
+
 test('rotateLog keeps max-file files and drops the oldest', async (t) => {
   const dir = await tmp(t);
   const log = join(dir, 'c-json.log');

@@ -383,16 +383,40 @@ export interface LogOptions {
 
 const CHUNK = 1 << 20;
 
-/** Where `--tail n` starts: file index and offset, counting records back from the snapshot ends. */
+/** Whether the k8s-file record at `pos` ends a line (`F`) or is a partial piece of one (`P`). */
+async function endsLine(fh: FileHandle, pos: number): Promise<boolean> {
+  const head = Buffer.allocUnsafe(96);
+  const { bytesRead } = await fh.read(head, 0, head.length, pos);
+  const a = head.indexOf(0x20);
+  const b = a < 0 ? -1 : head.indexOf(0x20, a + 1);
+  const c = b < 0 ? -1 : head.indexOf(0x20, b + 1);
+  if (b < 0 || b >= bytesRead) return true;
+  const tag = head.subarray(b + 1, c < 0 || c > bytesRead ? bytesRead : c).toString('latin1');
+  return !tag.includes('P');
+}
+
+/**
+ * Where `--tail n` starts: file index and offset of the first record of the n-th last line,
+ * counting back from the snapshot ends. Lines, not records: conmon splits a line it happens to
+ * read in two pieces into P and F records, and `docker logs --tail` counts whole lines.
+ */
 async function tailStart(files: OpenFile[], n: number): Promise<{ file: number; pos: number }> {
   if (n === 0) return { file: files.length - 1, pos: files.at(-1)?.size ?? 0 };
   const buf = Buffer.allocUnsafe(1 << 16);
-  let need = n;
+  let lines = 0;
   for (let f = files.length - 1; f >= 0; f--) {
     const file = files[f]!;
+    // the newline ending the record found last; an incomplete last line is not a record yet
+    let lastLf = -1;
+    // a record (recStart .. lastLf) is complete: does it end the (n+1)-th line from the end?
+    const record = async (recStart: number): Promise<{ file: number; pos: number } | undefined> => {
+      if (await endsLine(file.fh, recStart)) {
+        if (lines === n) return { file: f, pos: lastLf + 1 };
+        lines++;
+      }
+      return undefined;
+    };
     let end = file.size;
-    // an incomplete last line is not a record yet: count from the last newline
-    let first = true;
     while (end > 0) {
       const start = Math.max(0, end - buf.length);
       const { bytesRead } = await file.fh.read(buf, 0, end - start, start);
@@ -400,14 +424,20 @@ async function tailStart(files: OpenFile[], n: number): Promise<{ file: number; 
       while (i > 0) {
         const j = buf.lastIndexOf(LF, i - 1);
         if (j < 0) break;
-        if (first) first = false;
-        else if (--need === 0) return { file: f, pos: start + j + 1 };
+        if (lastLf >= 0) {
+          const hit = await record(start + j + 1);
+          if (hit) return hit;
+        }
+        lastLf = start + j;
         i = j;
       }
       end = start;
     }
-    // the file start begins a record: count the first line of this file as one
-    if (!first && --need === 0) return { file: f, pos: 0 };
+    // the file start begins a record
+    if (lastLf >= 0) {
+      const hit = await record(0);
+      if (hit) return hit;
+    }
   }
   return { file: 0, pos: 0 };
 }

@@ -63,8 +63,11 @@ describe('logs', { skip }, () => {
     const tail = await d.docker(['logs', '--tail', '500', name]);
     assert.equal(tail.stdout, seq(n - 500, n), 'the last 500 lines span the rotated files');
     const all = await d.docker(['logs', name]);
-    const first = Number(all.stdout.split('\n')[0]);
-    assert.equal(all.stdout, seq(first, n), 'logs shows the kept lines in order');
+    // the oldest kept line may be the tail of a line whose start went with a dropped file (conmon
+    // splits a line it reads in two pieces into P and F records): compare from the second line
+    const lines = all.stdout.split('\n');
+    const second = Number(lines[1]);
+    assert.equal(lines.slice(1).join('\n'), seq(second, n), 'logs shows the kept lines in order');
   });
 
   test('stdout and stderr apart; --since/--until; -t; --details', async () => {

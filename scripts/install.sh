@@ -16,6 +16,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # not `npm ci`: node-unix-socket lists optional per-platform packages (darwin, arm) that the
+  # registry here does not serve, so the lock cannot name them and `npm ci` refuses the lock;
+  # `npm install` follows the lock for everything it names and skips the missing optionals
+  npm install --no-audit --no-fund
 fi
 npm run build

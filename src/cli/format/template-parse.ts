@@ -85,6 +85,22 @@ function lex(input: string): Item[] {
     for (let i = pos; i < to; i++) if (input[i] === '\n') line++;
     pos = to;
   };
+  /** Past the opening `quote`: consume up to and including the closing one (backslash escapes); false when unterminated. */
+  const scanQuoted = (quote: string): boolean => {
+    while (pos < input.length) {
+      const c = input[pos];
+      if (c === '\\') {
+        advance(pos + 1);
+        if (input[pos] === undefined || input[pos] === '\n') return false;
+      } else if (c === '\n') return false;
+      else if (c === quote) {
+        advance(pos + 1);
+        return true;
+      }
+      advance(pos + 1);
+    }
+    return false;
+  };
   const ignore = (): void => {
     start = pos;
     startLine = line;
@@ -201,21 +217,7 @@ function lex(input: string): Item[] {
         emit('declare');
       } else if (r === '|') emit('pipe');
       else if (r === '"') {
-        let ok = false;
-        while (pos < input.length) {
-          const c = input[pos];
-          if (c === '\\') {
-            advance(pos + 1);
-            if (input[pos] === undefined || input[pos] === '\n') break;
-          } else if (c === '\n') break;
-          else if (c === '"') {
-            ok = true;
-            advance(pos + 1);
-            break;
-          }
-          advance(pos + 1);
-        }
-        if (!ok) {
+        if (!scanQuoted('"')) {
           error('unterminated quoted string');
           return items;
         }
@@ -229,21 +231,7 @@ function lex(input: string): Item[] {
         advance(end + 1);
         emit('rawString');
       } else if (r === "'") {
-        let ok = false;
-        while (pos < input.length) {
-          const c = input[pos];
-          if (c === '\\') {
-            advance(pos + 1);
-            if (input[pos] === undefined || input[pos] === '\n') break;
-          } else if (c === '\n') break;
-          else if (c === "'") {
-            ok = true;
-            advance(pos + 1);
-            break;
-          }
-          advance(pos + 1);
-        }
-        if (!ok) {
+        if (!scanQuoted("'")) {
           error('unterminated character constant');
           return items;
         }

@@ -2,51 +2,14 @@
 // error and exit code 1, nothing lands outside the data root, and the store stays as it was.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import tar from 'tar-stream';
 import { TestDaemon, daemonWithBusybox, skipReason, randomSuffix } from '../helpers/env.ts';
+import { digestOf, makeTar } from '../helpers/tar.ts';
 
 const skip = skipReason();
 
-interface Entry {
-  name: string;
-  body?: Buffer | string;
-  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device';
-  linkname?: string;
-  devmajor?: number;
-  devminor?: number;
-}
-
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const collected = collect(pack);
-  for (const e of entries) {
-    const body = e.body === undefined ? undefined : Buffer.from(e.body);
-    await new Promise<void>((res, rej) => {
-      const cb = (err?: Error | null): void => (err ? rej(err) : res());
-      const header = {
-        name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.type === 'directory' ? 0o755 : 0o644,
-        devmajor: e.devmajor, devminor: e.devminor, mtime: new Date(1_700_000_000_000),
-      };
-      if (body) pack.entry({ ...header, size: body.length }, body, cb);
-      else pack.entry(header, cb);
-    });
-  }
-  pack.finalize();
-  return collected;
-}
-
-/** The bytes a stream produces, read as they come (tar-stream's pack waits for a reader). */
-async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const digestOf = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const arch = process.arch === 'x64' ? 'amd64' : process.arch;
 
 /** A docker-save archive (legacy layout) of one image made of `layers`; `diffIds` overrides the config's. */

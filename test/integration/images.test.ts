@@ -3,67 +3,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import tar from 'tar-stream';
 import { TestDaemon, daemonWithBusybox, skipReason, randomSuffix, busyboxArchive } from '../helpers/env.ts';
+import { digestOf, makeTar, readTar } from '../helpers/tar.ts';
 
 const skip = skipReason();
 
-interface Entry {
-  name: string;
-  body?: Buffer | string;
-  type?: 'file' | 'directory' | 'symlink' | 'link';
-  linkname?: string;
-  mode?: number;
-}
-
-/** A tar archive in memory. */
-async function makeTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const collected = collect(pack);
-  for (const e of entries) {
-    const body = e.body === undefined ? undefined : Buffer.from(e.body);
-    await new Promise<void>((res, rej) => {
-      const cb = (err?: Error | null): void => (err ? rej(err) : res());
-      const header = { name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644), mtime: new Date(1_700_000_000_000) };
-      if (body) pack.entry({ ...header, size: body.length }, body, cb);
-      else pack.entry(header, cb);
-    });
-  }
-  pack.finalize();
-  return collected;
-}
-
-/** Every regular file of a tar archive, by name. */
-async function readTar(data: Buffer): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const ex = tar.extract();
-  ex.on('entry', (h, stream, next) => {
-    collect(stream).then((b) => {
-      if (h.type === 'file') out.set(h.name, b);
-      next();
-    }, next);
-  });
-  const done = new Promise<void>((res, rej) => {
-    ex.on('finish', () => res());
-    ex.on('error', rej);
-  });
-  ex.end(data);
-  await done;
-  return out;
-}
-
-/** The bytes a stream produces, read as they come (tar-stream's pack waits for a reader). */
-async function collect(s: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const digestOf = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** Run the docker CLI keeping stdout as bytes (docker save to stdout). */
 function dockerBin(d: TestDaemon, args: string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {

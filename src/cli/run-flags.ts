@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { ContainerCreateRequest, DeviceMapping, HostConfig, Mount, PortBinding, Ulimit } from '../api/index.ts';
+import type { ContainerCreateRequest, DeviceMapping, HealthConfig, HostConfig, Mount, PortBinding, Ulimit } from '../api/index.ts';
 import { UsageError } from './errors.ts';
-import { keyValueMap, listOption, memSwapBytes, nanoCpus, parseGoInt, ramInBytes, valueOption } from './opts.ts';
+import { keyValueMap, listOption, memSwapBytes, nanoCpus, parseGoDuration, parseGoInt, ramInBytes, valueOption } from './opts.ts';
 
 /** Parsed flags of run/create as commander stores them (camelCase of the long names). */
 export interface RunFlags {
@@ -82,6 +82,15 @@ export interface RunFlags {
   runtime?: string;
   volumeDriver?: string;
   quiet?: boolean;
+  healthCmd?: string;
+  /** Durations in nanoseconds. */
+  healthInterval?: number;
+  healthTimeout?: number;
+  healthStartPeriod?: number;
+  healthStartInterval?: number;
+  healthRetries?: number;
+  /** false with --no-healthcheck. */
+  healthcheck?: boolean;
 }
 
 /** Adds the run/create flags to `cmd` (run adds -d, --rm is shared). */
@@ -122,7 +131,9 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--cgroupns <string>', 'Cgroup namespace to use (host|private)')
     .option('--cgroup-parent <string>', 'Optional parent cgroup for the container')
     .option('--runtime <string>', 'Runtime to use for this container')
-    .option('--volume-driver <string>', 'Optional volume driver for the container');
+    .option('--volume-driver <string>', 'Optional volume driver for the container')
+    .option('--health-cmd <string>', 'Command to run to check health')
+    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
   listOption(cmd, '-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', validateAttach);
   listOption(cmd, '-e, --env <list>', 'Set environment variables');
   listOption(cmd, '--env-file <list>', 'Read in a file of environment variables');
@@ -162,6 +173,11 @@ export function addContainerFlags(cmd: Command): Command {
   valueOption(cmd, '--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable', parseUint16);
   valueOption(cmd, '--shm-size <bytes>', 'Size of /dev/shm', ramInBytes);
   valueOption(cmd, '--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)", parseGoInt);
+  valueOption(cmd, '--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)', parseGoDuration);
+  valueOption(cmd, '--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)', parseGoDuration);
+  valueOption(cmd, '--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)', parseGoDuration);
+  valueOption(cmd, '--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)', parseGoDuration);
+  valueOption(cmd, '--health-retries <int>', 'Consecutive failures needed to report unhealthy', parseGoInt);
   return cmd;
 }
 
@@ -449,6 +465,33 @@ function normalizeCap(c: string): string {
   return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
+/** The healthcheck flags → Config.Healthcheck, with docker/cli's checks; undefined when none was given. */
+export function healthConfigFrom(flags: RunFlags): HealthConfig | undefined {
+  const interval = flags.healthInterval ?? 0;
+  const timeout = flags.healthTimeout ?? 0;
+  const startPeriod = flags.healthStartPeriod ?? 0;
+  const startInterval = flags.healthStartInterval ?? 0;
+  const retries = flags.healthRetries ?? 0;
+  const any = !!flags.healthCmd || interval !== 0 || timeout !== 0 || startPeriod !== 0 || retries !== 0 || startInterval !== 0;
+  if (flags.healthcheck === false) {
+    if (any) throw new UsageError('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  if (interval < 0) throw new UsageError('--health-interval cannot be negative');
+  if (timeout < 0) throw new UsageError('--health-timeout cannot be negative');
+  if (retries < 0) throw new UsageError('--health-retries cannot be negative');
+  if (startPeriod < 0) throw new UsageError('--health-start-period cannot be negative');
+  if (startInterval < 0) throw new UsageError('--health-start-interval cannot be negative');
+  // compat: Go's omitempty drops the zero fields
+  return {
+    ...(flags.healthCmd ? { Test: ['CMD-SHELL', flags.healthCmd] } : {}),
+    ...(interval ? { Interval: interval } : {}), ...(timeout ? { Timeout: timeout } : {}),
+    ...(startPeriod ? { StartPeriod: startPeriod } : {}), ...(startInterval ? { StartInterval: startInterval } : {}),
+    ...(retries ? { Retries: retries } : {}),
+  };
+}
+
 /** docker/cli ParseRestartPolicy. */
 export function parseRestartPolicy(value: string): { Name: NonNullable<HostConfig['RestartPolicy']>['Name']; MaximumRetryCount: number } {
   const colon = value.indexOf(':');
@@ -542,6 +585,7 @@ export function buildCreateRequest(
 
   const securityOpt = flags.securityOpt.map((o) => loadSeccomp(o));
   const restart = parseRestartPolicy(flags.restart ?? 'no');
+  const healthcheck = healthConfigFrom(flags);
   const network = flags.network ?? flags.net ?? 'default';
   const logConfig = { Type: flags.logDriver ?? '', Config: keyValueMap(flags.logOpt) };
 
@@ -628,6 +672,7 @@ export function buildCreateRequest(
     StdinOnce: !!flags.interactive && attachStdin,
     Env: envList.length ? envList : null,
     Cmd: command.length ? command : null,
+    ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     Image: image,
     Volumes: volumes,
     WorkingDir: flags.workdir ?? '',

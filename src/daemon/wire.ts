@@ -91,6 +91,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   containers.watch();
 
   const exec = new ExecService({ containers, monitor, events, log, root: join(cfg.execRoot, 'exec'), hostCaps });
+  containers.useHealthProber(exec);
   const server = createApiServer({ containers, images, volumes, networks, system, events, exec, volumeUsers: (n) => containers.volumeUsers(n) }, log);
   await unlink(cfg.host).catch(() => {});
   await new Promise<void>((resolve, reject) => {

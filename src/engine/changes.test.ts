@@ -26,6 +26,12 @@ test('applyChanges: the --change instructions docker commit and import accept', 
   assert.deepEqual(c.Volumes, { '/data': {} });
 });
 
+test('applyChanges: HEALTHCHECK, as docker commit --change takes it', () => {
+  assert.deepEqual(applyChanges({}, ['HEALTHCHECK --interval=200ms --retries=2 CMD test -e /tmp/ok']).Healthcheck, { Test: ['CMD-SHELL', 'test -e /tmp/ok'], Interval: 200_000_000, Retries: 2 });
+  assert.deepEqual(applyChanges({ Healthcheck: { Test: ['CMD', 'true'] } }, ['HEALTHCHECK NONE']).Healthcheck, { Test: ['NONE'] });
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK NONE x']), /HEALTHCHECK NONE takes no arguments/);
+});
+
 test('applyChanges refuses instructions docker refuses', () => {
   assert.throws(() => applyChanges({}, ['RUN echo']), /RUN is not a valid change command/);
   assert.throws(() => applyChanges({}, ['FROM busybox']), /FROM is not a valid change command/);

@@ -1,5 +1,6 @@
 import { invalid } from '../common/index.ts';
 import type { ImageRunConfig } from '../oci/index.ts';
+import { parseHealthcheckInstruction } from './health.ts';
 
 /**
  * Apply `--change` instructions (`CMD ["sh"]`, `ENV A=b`, `EXPOSE 80`, …) of `docker commit` and
@@ -55,6 +56,9 @@ export function applyChanges(base: ImageRunConfig, changes: string[]): ImageRunC
         c.Volumes = vols;
         break;
       }
+      case 'HEALTHCHECK':
+        c.Healthcheck = parseHealthcheckInstruction(rest);
+        break;
       case 'ONBUILD':
         c.OnBuild = [...(c.OnBuild ?? []), rest];
         break;

@@ -18,9 +18,13 @@ import type { VolumeService } from './volumes.ts';
 import { linkEnv, type LinkTarget, type NetworkService } from './networks.ts';
 import { canPause, canRemove, canStart, canUnpause, isRunning } from './lifecycle.ts';
 import { ZERO_TIME, type ContainerRecord, type ContainerSpec, type MountPoint, type Resources } from './model.ts';
-import { resolveUser } from './passwd.ts';
+import { resolveUser } from '../runtime/index.ts';
 import { LogRotator, logSettings, readLog, readLogBatches, rotateLog, type LogBatch } from './logs.ts';
 import { buildRuntimeSpec, type HostLimits } from './spec-input.ts';
+import {
+  HealthMonitor, healthFromImage, healthToWire, mergeHealthcheck, probeCommand, validateHealthcheck,
+  type HealthProber, type HealthState,
+} from './health.ts';
 
 export interface ContainerServiceDeps {
   meta: MetadataStore;
@@ -83,10 +87,20 @@ export class ContainerService {
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #logRotator = new LogRotator();
   readonly #pendingDeletes = new Map<string, Promise<void>>();
+  readonly #health: HealthMonitor;
   #stopWatch?: () => void;
   #poll?: NodeJS.Timeout;
 
-  constructor(private readonly d: ContainerServiceDeps) {}
+  constructor(private readonly d: ContainerServiceDeps) {
+    this.#health = new HealthMonitor({
+      commit: (id, health) => this.#commitHealth(id, health),
+      changed: (id, status) => {
+        const r = this.d.meta.getContainer<ContainerRecord>(id);
+        if (r) this.d.events.emit('container', `health_status: ${status}`, id, { image: r.imageRef, name: r.name, ...r.labels });
+      },
+      log: d.log,
+    });
+  }
 
   // ---------- lookup ----------
 
@@ -116,7 +130,35 @@ export class ContainerService {
   }
 
   #save(r: ContainerRecord): void {
+    // the health monitor's live copy wins over whatever copy of the record the caller held
+    const live = this.#health.current(r.id);
+    if (live) r.state.health = live;
     this.d.meta.putContainer(r.id, r.name, r);
+  }
+
+  /** The health monitor's write: only the health of the stored record changes (synchronously, so nothing interleaves). */
+  #commitHealth(id: string, health: HealthState): void {
+    const r = this.d.meta.getContainer<ContainerRecord>(id);
+    if (!r) return;
+    r.state.health = health;
+    this.d.meta.putContainer(r.id, r.name, r);
+  }
+
+  /** Probes run through `prober` (the exec service) from now on. Call once at daemon start. */
+  useHealthProber(prober: HealthProber): void {
+    this.#health.setProber(prober);
+  }
+
+  /**
+   * Start probing a running container: `fresh` (a start) resets the health to `starting` with no
+   * failures, keeping the log, as dockerd does; otherwise (unpause, berthd restart) the recorded
+   * health carries on. Containers whose healthcheck runs nothing get no State.Health.
+   */
+  #watchHealth(rec: ContainerRecord, fresh: boolean): void {
+    if (!rec.healthcheck || !probeCommand(rec.healthcheck)) return;
+    const prev = rec.state.health;
+    const health: HealthState = fresh || !prev ? { status: 'starting', failingStreak: 0, log: prev?.log ?? [] } : prev;
+    this.#health.watch(rec.id, rec.healthcheck, rec.state.startedAt, health);
   }
 
   bundleDir(id: string): string {
@@ -155,6 +197,8 @@ export class ContainerService {
     }
     if (policy.name === 'on-failure' && policy.maximumRetryCount < 0) throw invalid('invalid restart policy: maximum retry count cannot be negative');
     if (policy.name !== 'on-failure' && policy.maximumRetryCount > 0 && policy.name !== '') throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+    validateHealthcheck(spec.healthcheck ?? null);
+    const healthcheck = mergeHealthcheck(spec.healthcheck ?? null, healthFromImage(ic.Healthcheck));
 
     const id = newId();
     const env = mergeEnv(ic.Env ?? [], spec.env);
@@ -180,6 +224,7 @@ export class ContainerService {
       hostname: spec.hostname || id.slice(0, 12),
       labels: { ...(ic.Labels ?? {}), ...spec.labels },
       stopSignal: spec.stopSignal || ic.StopSignal || 'SIGTERM',
+      ...(healthcheck ? { healthcheck } : {}),
       state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, manuallyStopped: false },
       restartCount: 0, mountPoints, snapshot: id,
       logPath: join(dir, `${id}-json.log`),
@@ -310,6 +355,8 @@ export class ContainerService {
       await this.d.runtime.start(id);
       this.#watchLog(rec);
       rec.state = { ...rec.state, status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: nowIso(), finishedAt: rec.state.finishedAt, manuallyStopped: false };
+      this.#health.unwatch(id);
+      this.#watchHealth(rec, true);
       this.#save(rec);
       this.d.events.emit('container', 'start', id, { image: rec.imageRef, name: rec.name, ...rec.labels });
     } catch (err) {
@@ -439,6 +486,7 @@ export class ContainerService {
     if (this.#poll) clearInterval(this.#poll);
     for (const t of this.#restartTimers.values()) clearTimeout(t);
     this.#logRotator.close();
+    this.#health.close();
   }
 
   async #onExit(id: string): Promise<void> {
@@ -456,6 +504,9 @@ export class ContainerService {
 
   /** Record an exit (one transaction), clean up the runtime side, then decide: remove, restart or rest. */
   async #foldExit(rec: ContainerRecord, code: number, finishedAt: Date): Promise<(() => Promise<void>) | undefined> {
+    const live = this.#health.current(rec.id);
+    if (live) rec.state.health = live;
+    this.#health.unwatch(rec.id);
     const bundle = this.bundleDir(rec.id);
     const oom = (await wasOomKilled(bundle)) || (await cgroupOomKilled(rec.cgroupsPath, this.d.cgroupVersion));
     const ranMs = finishedAt.getTime() - Date.parse(rec.state.startedAt);
@@ -588,6 +639,8 @@ export class ContainerService {
             alive = false;
           }
           if (alive) this.#watchLog(rec);
+          // the container outlived berthd: its probes carry on from the recorded health
+          if (alive && rec.state.status === 'running') this.#watchHealth(rec, false);
           if (!alive) {
             // the monitor is gone too (a reboot): no exit code is known
             const after = await this.#foldExit(rec, 255, new Date());
@@ -636,6 +689,7 @@ export class ContainerService {
       if (!isRunning(r.state.status)) return undefined;
       r.state.manuallyStopped = true;
       this.#save(r);
+      this.#health.unwatch(id);
       return r;
     });
     if (!rec) throw new BerthError('not-modified', 'Container already stopped');
@@ -687,7 +741,9 @@ export class ContainerService {
       if (!canPause(r.state.status)) throw conflict(`container ${id} is not running`);
       await this.d.runtime.pause(id);
       r.state.status = 'paused';
+      // a paused container gets no probes
       this.#save(r);
+      this.#health.unwatch(id);
       this.d.events.emit('container', 'pause', id, { name: r.name, image: r.imageRef });
     });
   }
@@ -700,6 +756,7 @@ export class ContainerService {
       await this.d.runtime.resume(id);
       r.state.status = 'running';
       this.#save(r);
+      this.#watchHealth(r, false);
       this.d.events.emit('container', 'unpause', id, { name: r.name, image: r.imageRef });
     });
   }
@@ -713,6 +770,7 @@ export class ContainerService {
       throw conflict(`cannot remove container "/${rec.name}": container is ${rec.state.status === 'paused' ? 'paused' : 'running'}: stop the container before removing or force remove`);
     }
     this.#clearRestartTimer(id);
+    this.#health.unwatch(id);
     if (isRunning(rec.state.status) && rec.state.status !== 'restarting') {
       rec.state.manuallyStopped = true;
       this.#save(rec);
@@ -1001,6 +1059,9 @@ export class ContainerService {
         WorkingDir: rec.workingDir === '/' ? (base.config?.WorkingDir ?? '') : rec.workingDir, User: rec.user, Labels: rec.labels,
         ...(opts.config ?? {}),
       };
+      // compat: as dockerd's commit, the container's healthcheck goes into the image, under a HEALTHCHECK change's fields
+      const health = mergeHealthcheck(healthFromImage(opts.config?.Healthcheck) ?? null, rec.healthcheck);
+      if (health) cfg.Healthcheck = healthToWire(health);
       const image = {
         ...base, created: now, author: opts.author ?? '', comment: opts.comment ?? '', config: cfg,
         rootfs: { type: 'layers' as const, diff_ids: [...base.rootfs.diff_ids, layer.diffId] },

@@ -5,7 +5,8 @@ import type { RuntimeSpec } from '../oci/index.ts';
 import { AttachConnection, type ExecHandle, type Monitor, type OutputFrame } from '../runtime/index.ts';
 import type { EventBus } from './events.ts';
 import { mergeEnv, type ContainerService } from './containers.ts';
-import { resolveUser } from './passwd.ts';
+import { ProbeOutput, type HealthProber, type ProbeOutcome } from './health.ts';
+import { resolveUser } from '../runtime/index.ts';
 
 /** What `docker exec` asks for (Docker's ExecConfig, camelCase). */
 export interface ExecConfig {
@@ -48,7 +49,7 @@ export interface ExecSession {
  * Exec sessions, in memory as Docker keeps them: each runs under its own conmon (`-e --exec-attach`)
  * with its own directory under the exec root. Sessions of a removed container are gone.
  */
-export class ExecService {
+export class ExecService implements HealthProber {
   readonly #execs = new Map<string, ExecRecord & { handle?: ExecHandle }>();
 
   constructor(
@@ -71,7 +72,7 @@ export class ExecService {
     if (config.cmd.length === 0) throw invalid('No exec command specified');
     const id = newId();
     this.#execs.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0 });
-    this.d.events.emit('container', `exec_create: ${config.cmd.join(' ')}`, c.id, { execID: id, name: c.name, image: c.imageRef });
+    this.d.events.emit('container', `exec_create: ${commandText(config.cmd)}`, c.id, { execID: id, name: c.name, image: c.imageRef });
     return id;
   }
 
@@ -88,9 +89,10 @@ export class ExecService {
     return e;
   }
 
-  /** Exec ids of a container (inspect's ExecIDs). */
+  /** Exec ids of a container that have not ended (inspect's ExecIDs); ended ones stay inspectable by id. */
   idsOf(containerId: string): string[] {
-    return [...this.#execs.values()].filter((e) => e.containerId === containerId).map((e) => e.id);
+    // compat: dockerd drops an exec from the container's list when it exits
+    return [...this.#execs.values()].filter((e) => e.containerId === containerId && !(e.started && !e.running && e.exitCode !== null)).map((e) => e.id);
   }
 
   /**
@@ -170,7 +172,7 @@ export class ExecService {
       throw new BerthError(/not found|no such file/i.test(msg) ? 'not-found' : 'invalid-argument', `OCI runtime exec failed: ${msg}: unknown`, { cause: err });
     }
     e.running = true;
-    this.d.events.emit('container', `exec_start: ${e.config.cmd.join(' ')}`, c.id, { execID: id, name: c.name, image: c.imageRef });
+    this.d.events.emit('container', `exec_start: ${commandText(e.config.cmd)}`, c.id, { execID: id, name: c.name, image: c.imageRef });
     // the output ends after the exit code is known only if the socket closes; wait for both
     const outputDone = conn ? new Promise<void>((r) => (conn!.ended ? r() : conn!.once('end', () => r()))) : Promise.resolve();
     const done = handle.exited.then(async (code) => {
@@ -191,9 +193,58 @@ export class ExecService {
     };
   }
 
+  /**
+   * A health probe: `cmd` as an exec session (with dockerd's exec_create/exec_start/exec_die
+   * events) in running container `containerId`, its stdout and stderr collected by ProbeOutput.
+   * At `timeoutMs` or when `signal` aborts, the process is killed and the outcome has exit code -1.
+   * The session is forgotten once it ends, so it never lingers in inspect's ExecIDs. Rejects when
+   * the process cannot be started (not running, paused, no such executable).
+   */
+  async probe(containerId: string, cmd: string[], opts: { timeoutMs: number; signal: AbortSignal }): Promise<ProbeOutcome> {
+    const id = this.create(containerId, {
+      cmd, env: [], user: '', workingDir: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '',
+    });
+    try {
+      const session = await this.start(id, { attach: true });
+      const out = new ProbeOutput();
+      session.onFrame((f) => out.write(f.data));
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), opts.timeoutMs);
+        onAbort = () => resolve('aborted');
+        if (opts.signal.aborted) onAbort();
+        else opts.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      const first = await Promise.race([session.done, stopped]);
+      clearTimeout(timer);
+      if (onAbort) opts.signal.removeEventListener('abort', onAbort);
+      if (typeof first === 'number') return { exitCode: first, output: out.text(), timedOut: false };
+      const pid = this.#execs.get(id)?.pid ?? 0;
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // as dockerd, wait for the killed probe to end so that dying probes do not pile up
+      await Promise.race([session.done, new Promise((r) => setTimeout(r, 5000))]);
+      session.close();
+      return { exitCode: -1, output: out.text(), timedOut: first === 'timeout' };
+    } finally {
+      this.#execs.delete(id);
+    }
+  }
+
   async resize(id: string, rows: number, cols: number): Promise<void> {
     const e = this.get(id) as ExecRecord & { handle?: ExecHandle };
     if (!e.handle) throw conflict(`Exec ${id} is not running`);
     if (e.config.tty) await e.handle.resize(rows, cols);
   }
+}
+
+/** An exec's command in its events: dockerd writes the entrypoint, a space, then the arguments (so `true ` for `true`). */
+function commandText(cmd: string[]): string {
+  return `${cmd[0] ?? ''} ${cmd.slice(1).join(' ')}`;
 }

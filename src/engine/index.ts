@@ -10,5 +10,6 @@ export * from './logs.ts';
 export { type HostLimits } from './spec-input.ts';
 export * from './changes.ts';
 export * from './exec.ts';
+export * from './health.ts';
 // The registry client's request-facing helpers, for the server (which imports only the engine).
 export { decodeRegistryAuth, parseAuthConfig, type Credentials } from '../registry/index.ts';

@@ -1,5 +1,6 @@
 import type { Digest } from '../common/index.ts';
 import type { Endpoint, PublishedPort } from '../network/index.ts';
+import type { HealthConfig, HealthState } from './health.ts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -63,6 +64,8 @@ export interface ContainerSpec {
   volumes: string[];
   stopSignal: string;
   stopTimeout: number | null;
+  /** The request's healthcheck; null = none given (the image's applies). Absent in records made before health checks. */
+  healthcheck?: HealthConfig | null;
   host: {
     binds: string[];
     mounts: MountSpec[];
@@ -107,6 +110,8 @@ export interface ContainerState {
   finishedAt: string;
   /** Stopped by a user (stop/kill): restart policies other than `always` do not restart it. */
   manuallyStopped: boolean;
+  /** Set once a container whose healthcheck runs a probe has started; kept after it stops. */
+  health?: HealthState;
 }
 
 export interface MountPoint {
@@ -140,6 +145,8 @@ export interface ContainerRecord {
   hostname: string;
   labels: Record<string, string>;
   stopSignal: string;
+  /** The effective healthcheck (the request's merged with the image's); absent when neither has one. */
+  healthcheck?: HealthConfig;
   state: ContainerState;
   restartCount: number;
   mountPoints: MountPoint[];

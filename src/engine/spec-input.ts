@@ -1,7 +1,7 @@
 import { BerthError } from '../common/index.ts';
 import { generateSpec, toOciResources, type RuntimeSpec, type SpecInput, type SpecMount, type SpecResources, type NamespaceMode } from '../oci/index.ts';
 import type { ContainerRecord, Resources } from './model.ts';
-import type { ResolvedUser } from './passwd.ts';
+import type { ResolvedUser } from '../runtime/index.ts';
 
 /** berthd's own hard rlimits: containers never ask for more (root here lacks CAP_SYS_RESOURCE). */
 export type HostLimits = Partial<Record<string, number>>;

@@ -5,3 +5,4 @@ export * from './conmon-monitor.ts';
 export * from './rootfs-check.ts';
 export * from './attach.ts';
 export * from './cgroups.ts';
+export * from './passwd.ts';

@@ -1,6 +1,6 @@
 // Engine records ⇄ Engine API wire objects (v1.45 casing). Request bodies enter as `unknown` and are validated here.
 import { BerthError, humanDuration, shortId } from '../common/index.ts';
-import type { ContainerRecord, ContainerSpec, ImageView, MountSpec, NetworkRecord, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
+import type { ContainerRecord, ContainerSpec, HealthConfig, ImageView, MountSpec, NetworkRecord, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
 import type * as W from '../api/index.ts';
 
 const bad = (m: string): BerthError => new BerthError('invalid-argument', m);
@@ -56,6 +56,30 @@ export function resourcesFrom(h: Record<string, unknown>): Resources {
   };
 }
 
+/** Config.Healthcheck of a create body; null when absent. Durations are integer nanoseconds. */
+export function healthcheckFrom(v: unknown): HealthConfig | null {
+  if (v === undefined || v === null) return null;
+  const o = obj(v, 'Healthcheck');
+  const int = (x: unknown, what: string): number => {
+    const n = num(x, `Healthcheck.${what}`);
+    if (!Number.isInteger(n)) throw bad(`invalid Healthcheck.${what}: expected an integer`);
+    return n;
+  };
+  return {
+    test: strs(o.Test, 'Healthcheck.Test'), interval: int(o.Interval, 'Interval'), timeout: int(o.Timeout, 'Timeout'),
+    startPeriod: int(o.StartPeriod, 'StartPeriod'), startInterval: int(o.StartInterval, 'StartInterval'), retries: int(o.Retries, 'Retries'),
+  };
+}
+
+/** A healthcheck as the wire shows it: zero fields left out (Go's omitempty). */
+function healthcheckOf(h: HealthConfig): W.HealthConfig {
+  return {
+    ...(h.test.length ? { Test: h.test } : {}), ...(h.interval ? { Interval: h.interval } : {}), ...(h.timeout ? { Timeout: h.timeout } : {}),
+    ...(h.startPeriod ? { StartPeriod: h.startPeriod } : {}), ...(h.startInterval ? { StartInterval: h.startInterval } : {}),
+    ...(h.retries ? { Retries: h.retries } : {}),
+  };
+}
+
 /** POST /containers/create body → engine spec. */
 export function specFromCreate(body: unknown): ContainerSpec {
   const c = obj(body, 'container config');
@@ -83,6 +107,7 @@ export function specFromCreate(body: unknown): ContainerSpec {
     volumes: Object.keys(obj(c.Volumes, 'Volumes')),
     stopSignal: str(c.StopSignal, 'StopSignal'),
     stopTimeout,
+    healthcheck: healthcheckFrom(c.Healthcheck),
     host: {
       binds: strs(h.Binds, 'Binds'),
       mounts: mounts.map((m: unknown): MountSpec => {
@@ -172,7 +197,7 @@ function configOf(r: ContainerRecord): W.ContainerConfig {
     Hostname: r.hostname, Domainname: r.spec.domainname, User: r.user,
     AttachStdin: r.spec.attachStdin, AttachStdout: r.spec.attachStdout, AttachStderr: r.spec.attachStderr,
     ExposedPorts: toSet(r.exposedPorts) ?? undefined, Tty: r.spec.tty, OpenStdin: r.spec.openStdin, StdinOnce: r.spec.stdinOnce,
-    Env: r.env, Cmd: r.cmd.length ? r.cmd : null, Image: r.imageRef, Volumes: toSet(r.volumes), WorkingDir: r.workingDir === '/' && !r.spec.workingDir ? '' : r.workingDir,
+    Env: r.env, Cmd: r.cmd.length ? r.cmd : null, ...(r.healthcheck ? { Healthcheck: healthcheckOf(r.healthcheck) } : {}), Image: r.imageRef, Volumes: toSet(r.volumes), WorkingDir: r.workingDir === '/' && !r.spec.workingDir ? '' : r.workingDir,
     Entrypoint: r.entrypoint.length ? r.entrypoint : null, OnBuild: null, Labels: r.labels,
     ...(r.spec.stopSignal ? { StopSignal: r.spec.stopSignal } : {}),
     ...(r.spec.stopTimeout !== null ? { StopTimeout: r.spec.stopTimeout } : {}),
@@ -256,6 +281,12 @@ export function toContainerInspect(r: ContainerRecord, driver: string, sizes?: {
     State: {
       Status: s.status, Running: s.status === 'running' || s.status === 'paused', Paused: s.status === 'paused', Restarting: s.status === 'restarting',
       OOMKilled: s.oomKilled, Dead: s.status === 'dead', Pid: s.pid, ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+      ...(s.health ? {
+        Health: {
+          Status: s.health.status, FailingStreak: s.health.failingStreak,
+          Log: s.health.log.map((l) => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })),
+        },
+      } : {}),
     },
     Image: r.imageId, ResolvConfPath: r.resolvConfPath, HostnamePath: r.hostnamePath, HostsPath: r.hostsPath, LogPath: r.logPath,
     Name: `/${r.name}`, RestartCount: r.restartCount, Driver: driver, Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '',
@@ -286,6 +317,8 @@ export function statusText(r: ContainerRecord, now = Date.now()): string {
   const ago = (iso: string): string => humanDuration(now - Date.parse(iso));
   switch (s.status) {
     case 'running':
+      // compat: dockerd's Health.String(): `health: starting`, else the status itself
+      if (s.health) return `Up ${ago(s.startedAt)} (${s.health.status === 'starting' ? 'health: starting' : s.health.status})`;
       return `Up ${ago(s.startedAt)}`;
     case 'paused':
       return `Up ${ago(s.startedAt)} (Paused)`;
@@ -366,5 +399,8 @@ export function toEvent(e: EngineEvent): W.EventMessage {
   }
   return base as unknown as W.EventMessage;
 }
+
+/** `ps --filter health=`: the health of a container, `none` without State.Health. */
+export const healthStatusOf = (r: ContainerRecord): string => r.state.health?.status ?? 'none';
 
 export { shortId };

@@ -46,6 +46,10 @@ const ROWS: Row[] = [
   ['GET', '/containers/json?filters=%7B%22status%22%3A%5B%22bogus%22%5D%7D', undefined, 400, "invalid filter 'status=bogus'"],
   ['GET', '/containers/json?filters=%7B%22nope%22%3A%5B%22x%22%5D%7D', undefined, 400, "invalid filter 'nope'"],
   ['POST', '/volumes/create', '{"Name": "bad/name"}', 400, /includes invalid characters for a local volume name/],
+  ['POST', '/containers/create', '{"Image": "busybox", "Healthcheck": {"Test": ["CMD", "true"], "Interval": 500000}}', 400, 'Interval in Healthcheck cannot be less than 1ms'],
+  ['POST', '/containers/create', '{"Image": "busybox", "Healthcheck": {"Retries": -1}}', 400, 'Retries in Healthcheck cannot be negative'],
+  ['POST', '/containers/create', '{"Image": "busybox", "Healthcheck": {"Interval": "1s"}}', 400, 'invalid Healthcheck.Interval: expected a number'],
+  ['GET', '/containers/json?filters=%7B%22health%22%3A%5B%22bogus%22%5D%7D', undefined, 400, 'Unrecognised filter value for health: bogus'],
 ];
 
 describe('Engine API contract', { skip }, () => {

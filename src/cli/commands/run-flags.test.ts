@@ -94,6 +94,41 @@ describe('run flags → create request (as docker CLI 28 sends it)', () => {
   });
 });
 
+describe('health flags (as docker CLI 28 sends them)', () => {
+  const health = (argv: string[]): unknown => {
+    const { flags, args } = parseRun([...argv, 'busybox']);
+    const body = buildCreateRequest(flags, args[0] ?? '', [], { env: {} }).body as Record<string, unknown>;
+    return { health: body.Healthcheck, after: Object.keys(body).slice(Object.keys(body).indexOf('Cmd'), Object.keys(body).indexOf('Cmd') + 3) };
+  };
+
+  it('builds Config.Healthcheck with zero fields left out, right after Cmd', () => {
+    // captured from docker 28.2.2 with scripts/cli-docker-capture.mjs
+    assert.deepEqual(health(['--health-cmd', 'test -e /tmp/ok', '--health-interval', '200ms', '--health-retries', '2', '--health-start-period', '1s', '--health-start-interval', '100ms', '--health-timeout', '1.5s']), {
+      health: { Test: ['CMD-SHELL', 'test -e /tmp/ok'], Interval: 200000000, Timeout: 1500000000, StartPeriod: 1000000000, StartInterval: 100000000, Retries: 2 },
+      after: ['Cmd', 'Healthcheck', 'Image'],
+    });
+    assert.deepEqual(health(['--no-healthcheck']), { health: { Test: ['NONE'] }, after: ['Cmd', 'Healthcheck', 'Image'] });
+    assert.deepEqual((health(['--health-interval', '1m']) as { health: unknown }).health, { Interval: 60000000000 });
+    assert.equal((health([]) as { health: unknown }).health, undefined);
+  });
+
+  it('rejects what docker rejects, in its words', () => {
+    const fails = (argv: string[], message: string): void => {
+      const { flags } = parseRun([...argv, 'img']);
+      assert.throws(() => buildCreateRequest(flags, 'img', [], { env: {} }), { message });
+    };
+    fails(['--no-healthcheck', '--health-retries', '1'], '--no-healthcheck conflicts with --health-* options');
+    fails(['--no-healthcheck', '--health-start-interval', '1s'], '--no-healthcheck conflicts with --health-* options');
+    fails(['--health-retries', '-1'], '--health-retries cannot be negative');
+    fails(['--health-interval', '-1s'], '--health-interval cannot be negative');
+    fails(['--health-timeout', '-1s'], '--health-timeout cannot be negative');
+    fails(['--health-start-period', '-1s'], '--health-start-period cannot be negative');
+    fails(['--health-start-interval', '-1s'], '--health-start-interval cannot be negative');
+    assert.throws(() => parseRun(['--health-interval', 'xyz', 'img']), { message: 'invalid argument "xyz" for "--health-interval" flag: time: invalid duration "xyz"' });
+    assert.throws(() => parseRun(['--health-retries', 'x', 'img']), { message: 'invalid argument "x" for "--health-retries" flag: strconv.ParseInt: parsing "x": invalid syntax' });
+  });
+});
+
 describe('flag value parsers', () => {
   it('ramInBytes is go-units RAMInBytes (binary units)', () => {
     assert.equal(ramInBytes('64m'), 64 * 1024 * 1024);

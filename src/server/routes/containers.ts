@@ -5,7 +5,7 @@ import type { Router } from '../router.ts';
 import { hijack } from '../router.ts';
 import { checkFilters, parseFilters, qBool, qInt, readJson, sendJson, sendNoContent, type Req } from '../http.ts';
 import type { Backends } from '../backends.ts';
-import { resourcesFrom, specFromCreate, statusText, toContainerInspect, toContainerSummary } from '../convert.ts';
+import { healthStatusOf, resourcesFrom, specFromCreate, statusText, toContainerInspect, toContainerSummary } from '../convert.ts';
 import type { ContainerRecord, Resources } from '../../engine/index.ts';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, relay } from '../detach.ts';
 import { applyChanges, logSettings, rfc3339ToNs, type LogBatch } from '../../engine/index.ts';
@@ -38,6 +38,9 @@ export function containerRoutes(r: Router, b: Backends): void {
     for (const s of f.get('status') ?? []) {
       if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s)) throw invalid(`invalid filter 'status=${s}'`);
     }
+    for (const h of f.get('health') ?? []) {
+      if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) throw invalid(`Unrecognised filter value for health: ${h}`);
+    }
     const ancestors = new Set<string>();
     for (const a of f.get('ancestor') ?? []) {
       try {
@@ -52,6 +55,7 @@ export function containerRoutes(r: Router, b: Backends): void {
       if (!matchAny('id', (s) => x.id.startsWith(s))) return false;
       if (!matchAny('name', (s) => new RegExp(s).test(x.name))) return false;
       if (!matchAny('exited', (s) => x.state.status === 'exited' && x.state.exitCode === Number(s))) return false;
+      if (!matchAny('health', (s) => s === healthStatusOf(x))) return false;
       if (f.has('label') && !f.get('label')!.every((l) => {
         const [k = '', v] = l.split('=');
         return v === undefined ? k in x.labels : x.labels[k] === v;

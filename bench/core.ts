@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { TestDaemon, busyboxArchive, ROOT } from '../test/helpers/env.ts';
 import { PHASES, apiRunOnce, type RunTimeline } from './api.ts';
 import { Floor } from './floor.ts';
-import { addRow, errMsg, fmtMiB, fmtMs, fmtStats, procStatusKiB, say, sleep, smapsRollupKiB, stats, timed, timedOk, type Stats, type Timed } from './lib.ts';
+import { addRow, col, errMsg, fmtMiB, fmtMs, fmtStats, newVariant, procStatusKiB, runInterleaved, say, sleep, smapsRollupKiB, stats, timed, timedOk, type Stats, type Timed, type Variant } from './lib.ts';
 
 const envInt = (name: string, def: number): number => {
   const v = Number(process.env[name]);
@@ -76,17 +76,6 @@ export function daemonGone(d: TestDaemon): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // 1. run --rm busybox true, plus (interleaved, same conditions) the raw API and the CLI's fixed cost
 
-interface Variant {
-  name: string;
-  run: () => Promise<Timed>;
-  samples: number[];
-  failures: number;
-  error?: string;
-  /** Shown instead of numbers when the variant could not run. */
-  na?: string;
-}
-
-const newVariant = (name: string, run: () => Promise<Timed>): Variant => ({ name, run, samples: [], failures: 0 });
 
 /** Per-phase durations of the raw API runs (filled by section 1, or by section 1b when run alone). */
 const apiPhases: RunTimeline[] = [];
@@ -104,26 +93,10 @@ function apiVariantRun(sock: string, record: () => boolean): () => Promise<Timed
 /** The round runInterleaved is in (warm-up rounds first). */
 let round = 0;
 
-async function runInterleaved(variants: Variant[], warmup: number, n: number, retire: (v: Variant) => string): Promise<void> {
-  for (let i = 0; i < warmup + n; i++) {
-    round = i;
-    for (const v of variants) {
-      if (v.na) continue;
-      try {
-        const r = await v.run();
-        if (r.code !== 0) throw new Error(`exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-        if (i >= warmup) v.samples.push(r.ms);
-      } catch (e) {
-        v.failures++;
-        v.error = errMsg(e);
-        // the first attempt failing, or three failures, retire the variant
-        if (i === 0 || v.failures >= 3) v.na = retire(v);
-      }
-    }
-  }
+async function interleaved(variants: Variant[], warmup: number, n: number, retire: (v: Variant) => string): Promise<void> {
+  await runInterleaved(variants, warmup, n, retire, (i) => (round = i));
 }
 
-const col = (v: Variant): string => (v.samples.length && !v.na ? fmtStats(stats(v.samples)) : v.na ?? 'no samples');
 
 function printDetails(variants: Variant[]): void {
   for (const v of variants) {
@@ -154,7 +127,7 @@ export async function benchLatency(ctx: Ctx): Promise<void> {
   const variants = [docker, berth, runc, runcPlain, crun, api, ps];
   if (!existsSync(BERTH_CLI)) berth.na = 'berth CLI not built';
   if (spawnSync('sh', ['-c', 'command -v crun']).status !== 0) crun.na = 'n/a (crun not installed)';
-  await runInterleaved(variants, warmup, n, (v) => (v === berth ? 'berth CLI not built' : v === crun ? 'n/a' : 'error'));
+  await interleaved(variants, warmup, n, (v) => (v === berth ? 'berth CLI not built' : v === crun ? 'n/a' : 'error'));
   addRow({ section: 'run --rm true', metric: 'runc run, `runc spec` bundle', value: runcPlain.na ?? col(runcPlain), baseline: '(no seccomp, fewer mounts)', goal: '(info)' });
   latencyRan = true;
 
@@ -184,7 +157,7 @@ export async function benchTimeline(ctx: Ctx): Promise<void> {
   if (!latencyRan) {
     // run alone: measure here
     const api = newVariant('raw API', apiVariantRun(ctx.d.sock, () => round >= warmup));
-    await runInterleaved([api], warmup, n, () => 'error');
+    await interleaved([api], warmup, n, () => 'error');
     if (api.error) say(`  error: ${api.error}`);
   } else {
     say(`  (the ${apiPhases.length} raw-API runs of section 1, interleaved with the others)`);

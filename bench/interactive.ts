@@ -4,36 +4,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../test/helpers/env.ts';
 import { CONFIG, type Ctx } from './core.ts';
-import { addRow, errMsg, fmtMs, fmtStats, say, stats, timed, timedOk, type Timed } from './lib.ts';
+import { addRow, col, errMsg, fmtMs, fmtStats, newVariant, runInterleaved, say, stats, timed, timedOk, type Timed, type Variant } from './lib.ts';
 
 const BERTH_CLI = join(ROOT, 'dist', 'berth.mjs');
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 
-interface Variant {
-  name: string;
-  run: () => Promise<Timed>;
-  samples: number[];
-  error?: string;
-  na?: string;
-}
-
-async function interleave(vs: Variant[], warmup: number, n: number): Promise<void> {
-  for (let i = 0; i < warmup + n; i++) {
-    for (const v of vs) {
-      if (v.na) continue;
-      try {
-        const r = await v.run();
-        if (r.code !== 0) throw new Error(`exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
-        if (i >= warmup) v.samples.push(r.ms);
-      } catch (e) {
-        v.error = errMsg(e);
-        if (i === 0 || v.samples.length === 0) v.na = `n/a (${v.error.slice(0, 60)})`;
-      }
-    }
-  }
-}
-
-const col = (v: Variant): string => (v.na ? v.na : v.samples.length ? fmtStats(stats(v.samples)) : 'no samples');
+const retire = (v: Variant): string => `n/a (${(v.error ?? '').slice(0, 60)})`;
 
 // ---------------------------------------------------------------------------------------------
 // exec c true
@@ -46,11 +22,11 @@ export async function benchExec(ctx: Ctx): Promise<void> {
   const id = c.stdout.trim();
   try {
     const runtimeRoot = join(d.execRoot, 'runtime');
-    const docker: Variant = { name: 'docker CLI→berthd', run: () => timed('docker', ['exec', id, 'true'], { env: d.env }), samples: [] };
-    const berth: Variant = { name: 'berth exec', run: () => timed(process.execPath, [BERTH_CLI, 'exec', id, 'true'], { env: d.env }), samples: [] };
-    const floor: Variant = { name: 'floor runc exec', run: () => timed('runc', ['--root', runtimeRoot, 'exec', id, 'true']), samples: [] };
+    const docker = newVariant('docker CLI→berthd', () => timed('docker', ['exec', id, 'true'], { env: d.env }));
+    const berth = newVariant('berth exec', () => timed(process.execPath, [BERTH_CLI, 'exec', id, 'true'], { env: d.env }));
+    const floor = newVariant('floor runc exec', () => timed('runc', ['--root', runtimeRoot, 'exec', id, 'true']));
     if (!existsSync(BERTH_CLI)) berth.na = 'n/a (berth CLI not built)';
-    await interleave([docker, berth, floor], warmup, n);
+    await runInterleaved([docker, berth, floor], warmup, n, retire);
     const floorMed = floor.samples.length && !floor.na ? stats(floor.samples).median : undefined;
     const ratio = (v: Variant): number | undefined => (floorMed && v.samples.length && !v.na ? stats(v.samples).median / floorMed : undefined);
     const rs = (v: Variant): string => (ratio(v) !== undefined ? `${ratio(v)!.toFixed(2)}×` : '–');

@@ -132,3 +132,40 @@ export function printTable(): void {
     last = r.section;
   }
 }
+
+/** One measured command among several run round-robin, so drift hits every variant alike. */
+export interface Variant {
+  name: string;
+  run: () => Promise<Timed>;
+  samples: number[];
+  failures: number;
+  error?: string;
+  /** Shown instead of numbers when the variant could not run. */
+  na?: string;
+}
+
+export const newVariant = (name: string, run: () => Promise<Timed>): Variant => ({ name, run, samples: [], failures: 0 });
+
+/**
+ * `warmup + n` rounds, each running every live variant once; samples after the warm-up. A variant
+ * whose first attempt fails, or that fails three times, is retired with `retire(v)` as its text.
+ */
+export async function runInterleaved(variants: Variant[], warmup: number, n: number, retire: (v: Variant) => string, onRound?: (i: number) => void): Promise<void> {
+  for (let i = 0; i < warmup + n; i++) {
+    onRound?.(i);
+    for (const v of variants) {
+      if (v.na) continue;
+      try {
+        const r = await v.run();
+        if (r.code !== 0) throw new Error(`exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+        if (i >= warmup) v.samples.push(r.ms);
+      } catch (e) {
+        v.failures++;
+        v.error = errMsg(e);
+        if (i === 0 || v.failures >= 3) v.na = retire(v);
+      }
+    }
+  }
+}
+
+export const col = (v: Variant): string => (v.samples.length && !v.na ? fmtStats(stats(v.samples)) : v.na ?? 'no samples');

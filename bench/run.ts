@@ -1,10 +1,11 @@
-// Benchmarks (not tests): `node --import tsx bench/run.ts [core | memory latency timeline churn exec logs ...]`.
+// Benchmarks (not tests): `node --import tsx bench/run.ts [core | memory latency timeline churn exec logs build ...]`.
 // Needs root, runc, conmon, the docker CLI, busybox-static and a build (`npm run build`).
 // Env: BENCH_N (samples, 20), BENCH_WARMUP (3), BENCH_CHURN (50), BENCH_RSS_N (20).
 import { spawnSync } from 'node:child_process';
 import { skipReason } from '../test/helpers/env.ts';
 import { CONFIG, daemonGone, benchChurn, benchLatency, benchMemory, benchTimeline, cleanup, setup, type Ctx } from './core.ts';
 import { benchExec, benchLogs } from './interactive.ts';
+import { benchBuild } from './build.ts';
 import { errMsg, printTable, say } from './lib.ts';
 
 // memory first: the idle RSS is read right after start-up and the load of busybox
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, (ctx: Ctx) => Promise<void>> = {
   churn: benchChurn,
   exec: benchExec,
   logs: benchLogs,
+  build: benchBuild,
 };
 
 function selected(argv: string[]): string[] {

@@ -463,6 +463,12 @@ export class EngineClient {
     return jsonStream<ProgressMessage>(res);
   }
 
+  /** `POST /build`: a context tar in, the builder's JSON messages out. */
+  async build(body: Readable, query: Record<string, string | string[] | boolean | number | undefined>): Promise<AsyncGenerator<ProgressMessage>> {
+    const res = await this.transport.request({ method: 'POST', path: '/build', query, body, headers: { 'Content-Type': 'application/x-tar' } });
+    return jsonStream<ProgressMessage>(res);
+  }
+
   /** `GET /images/get?names=…`: a `docker save` tarball of the named images. */
   imageSave(names: string[]): Promise<IncomingMessage> {
     return this.transport.request({ method: 'GET', path: '/images/get', query: { names } });

@@ -1039,7 +1039,11 @@ export class ContainerService {
   }
 
   /** `docker commit`. Returns the new image id. */
-  async commit(idOrName: string, opts: { ref?: string; comment?: string; author?: string; pause: boolean; config?: Partial<ImageRunConfig> }): Promise<Digest> {
+  async commit(idOrName: string, opts: {
+    ref?: string; comment?: string; author?: string; pause: boolean; config?: Partial<ImageRunConfig>;
+    /** The builder's: this config as is (not merged with the container's), this history entry. */
+    exactConfig?: boolean; createdBy?: string;
+  }): Promise<Digest> {
     const rec = this.get(idOrName);
     const paused = opts.pause && rec.state.status === 'running';
     if (paused) await this.pause(rec.id);
@@ -1062,10 +1066,11 @@ export class ContainerService {
       // compat: as dockerd's commit, the container's healthcheck goes into the image, under a HEALTHCHECK change's fields
       const health = mergeHealthcheck(healthFromImage(opts.config?.Healthcheck) ?? null, rec.healthcheck);
       if (health) cfg.Healthcheck = healthToWire(health);
+      if (opts.exactConfig) Object.assign(cfg, { ...Object.fromEntries(Object.keys(cfg).map((k) => [k, undefined])), ...opts.config });
       const image = {
         ...base, created: now, author: opts.author ?? '', comment: opts.comment ?? '', config: cfg,
         rootfs: { type: 'layers' as const, diff_ids: [...base.rootfs.diff_ids, layer.diffId] },
-        history: [...(base.history ?? []), { created: now, author: opts.author, comment: opts.comment, created_by: [rec.path, ...rec.args].join(' ') }],
+        history: [...(base.history ?? []), { created: now, author: opts.author, comment: opts.comment, created_by: opts.createdBy ?? [rec.path, ...rec.args].join(' ') }],
       };
       delete (image as { container_config?: unknown }).container_config;
       const { normalizedName, parseReference, withDefaultTag } = await import('../oci/index.ts');

@@ -13,3 +13,5 @@ export * from './exec.ts';
 export * from './health.ts';
 // The registry client's request-facing helpers, for the server (which imports only the engine).
 export { decodeRegistryAuth, parseAuthConfig, type Credentials } from '../registry/index.ts';
+export * from './build.ts';
+export { BuildError, type BuildOptions, type BuildMessage } from '../build/index.ts';

@@ -1,7 +1,7 @@
 // The engine services berthd's server needs, declared here so the server depends on interfaces
 // it owns; the engine's services satisfy them structurally (see daemon/wire.ts).
 import type {
-  ContainerService, ImageService, VolumeService, SystemService, EventBus, ExecService, NetworkService,
+  ContainerService, ImageService, VolumeService, SystemService, EventBus, ExecService, NetworkService, BuildService,
 } from '../engine/index.ts';
 
 export type ContainerBackend = Pick<ContainerService,
@@ -15,7 +15,10 @@ export type SystemBackend = Pick<SystemService, 'info' | 'version' | 'df'>;
 export type EventsBackend = Pick<EventBus, 'subscribe'>;
 export type ExecBackend = Pick<ExecService, 'create' | 'get' | 'start' | 'assertStartable' | 'resize' | 'idsOf'>;
 
+export type BuildBackend = Pick<BuildService, 'build' | 'prune'>;
+
 export interface Backends {
+  build: BuildBackend;
   containers: ContainerBackend;
   images: ImageBackend;
   volumes: VolumeBackend;

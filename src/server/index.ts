@@ -9,6 +9,7 @@ import { imageRoutes } from './routes/images.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 import { execRoutes } from './routes/exec.ts';
 import { networkRoutes } from './routes/networks.ts';
+import { buildRoutes } from './routes/build.ts';
 
 export type { Backends } from './backends.ts';
 export { API_VERSION, MIN_API_VERSION } from './router.ts';
@@ -22,6 +23,7 @@ export function createApiRouter(b: Backends, log: Logger): Router {
   volumeRoutes(r, b);
   execRoutes(r, b);
   networkRoutes(r, b);
+  buildRoutes(r, b);
   return r;
 }
 

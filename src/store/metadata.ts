@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS volumes (name TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
 CREATE TABLE IF NOT EXISTS networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ip_allocations (network_id TEXT NOT NULL, address TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (network_id, address));
+CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, image_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS build_slots (slot TEXT PRIMARY KEY, data TEXT NOT NULL);
 `;
 
 /**
@@ -195,6 +197,29 @@ export class MetadataStore {
   }
 
   /** SQLite's own integrity check plus referential checks; returns problems (empty when consistent). */
+  // ---------- build cache: a step's key → the image it made; a step slot → what it last saw ----------
+
+  getBuildCache(key: string): string | undefined {
+    return (this.db.prepare('SELECT image_id FROM build_cache WHERE key = ?').get(key) as { image_id: string } | undefined)?.image_id;
+  }
+  putBuildCache(key: string, imageId: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO build_cache (key, image_id) VALUES (?, ?)').run(key, imageId);
+  }
+  /** Drop cache entries (all, or those of images no longer present); returns how many went. */
+  pruneBuildCache(all: boolean): number {
+    const r = all ? this.db.prepare('DELETE FROM build_cache').run()
+      : this.db.prepare('DELETE FROM build_cache WHERE image_id NOT IN (SELECT id FROM images)').run();
+    if (all) this.db.prepare('DELETE FROM build_slots').run();
+    return r.changes;
+  }
+  getBuildSlot(slot: string): unknown {
+    const r = this.db.prepare('SELECT data FROM build_slots WHERE slot = ?').get(slot) as { data: string } | undefined;
+    return r ? JSON.parse(r.data) : undefined;
+  }
+  putBuildSlot(slot: string, data: unknown): void {
+    this.db.prepare('INSERT OR REPLACE INTO build_slots (slot, data) VALUES (?, ?)').run(slot, JSON.stringify(data));
+  }
+
   check(): string[] {
     const problems: string[] = [];
     const ic = this.db.pragma('integrity_check', { simple: true });

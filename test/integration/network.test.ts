@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { request } from 'node:http';
+import { get } from '../helpers/http.ts';
 import { createServer } from 'node:net';
 import { TestDaemon, daemonWithBusybox, skipReason, randomSuffix } from '../helpers/env.ts';
 
@@ -21,28 +21,6 @@ const skip = networkSkipReason();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const HTTPD = (page: string): string[] => ['sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 80 -h /www`];
 
-/** GET http://host:port/, retrying while the server comes up; the body, or the last error. */
-async function get(host: string, port: number, tries = 40): Promise<string> {
-  let last = '';
-  for (let i = 0; i < tries; i++) {
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const r = request({ host, port, path: '/', timeout: 1000, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve(body.trim()));
-        });
-        r.on('timeout', () => r.destroy(new Error('timeout')));
-        r.on('error', reject);
-        r.end();
-      });
-    } catch (err) {
-      last = (err as Error).message;
-      await sleep(100);
-    }
-  }
-  return `unreachable: ${last}`;
-}
 
 /** A TCP port nothing on the host listens on right now. */
 function freePort(): Promise<number> {

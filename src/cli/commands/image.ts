@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBuild } from './build.ts';
 import { action, group, verb } from '../command.ts';
 import type { CliContext } from '../context.ts';
 import { humanSize } from '../format/index.ts';
@@ -38,6 +39,7 @@ export async function pruneImages(ctx: CliContext, o: { all?: boolean; force?: b
 /** `image history|import|inspect|load|ls|prune|pull|rm|save|tag`. */
 export function registerImage(parent: Command, ctx: CliContext): Command {
   const img = group(parent, 'image', 'Manage images');
+  registerBuild(img, ctx);
   registerHistory(img, ctx);
   registerImport(img, ctx);
   registerInspect(img, ctx, 'inspect', 'image');

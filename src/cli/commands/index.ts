@@ -18,6 +18,7 @@ import { registerInfo } from './info.ts';
 import { registerInspect } from './inspect.ts';
 import { registerKill } from './kill.ts';
 import { registerLoad } from './load.ts';
+import { registerBuild } from './build.ts';
 import { registerLogs } from './logs.ts';
 import { registerPause } from './pause.ts';
 import { registerPort } from './port.ts';
@@ -46,6 +47,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerExec(program, ctx);
   registerPs(program, ctx);
   registerPull(program, ctx);
+  registerBuild(program, ctx);
   registerImages(program, ctx);
   registerInfo(program, ctx);
   registerVersion(program, ctx);

@@ -1,0 +1,3 @@
+export * from './parser.ts';
+export * from './shell-lex.ts';
+export * from './instructions.ts';

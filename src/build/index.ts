@@ -1,0 +1,2 @@
+export { Builder, BuildError, type BuildOptions, type BuildMessage } from './builder.ts';
+export type { BuildBackend, BuildImage, RunStep, RanStep, StepCommit } from './backend.ts';

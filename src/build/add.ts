@@ -1,8 +1,8 @@
 // ADD's extras over COPY: local archives unpacked, remote files downloaded.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lstat, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,21 +14,26 @@ import type { CopyOwner } from './copy.ts';
 
 export type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz';
 
-/** The archive kind of a local file by its magic bytes, or null for a plain file (copied as is). */
-export async function archiveKind(abs: string): Promise<ArchiveKind | null> {
-  const fh = await open(abs, 'r');
-  try {
-    const b = Buffer.alloc(262);
-    const { bytesRead } = await fh.read(b, 0, 262, 0);
-    const h = b.subarray(0, bytesRead);
-    if (h[0] === 0x1f && h[1] === 0x8b) return 'gzip';
-    if (h.subarray(0, 3).toString() === 'BZh') return 'bzip2';
-    if (h.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-    if (bytesRead >= 262 && h.subarray(257, 262).toString() === 'ustar') return 'tar';
-    return null;
-  } finally {
-    await fh.close();
+/** The archive kind of a file from its first 262 bytes, or null for a plain file (copied as is). */
+export function archiveKind(h: Buffer): ArchiveKind | null {
+  if (h[0] === 0x1f && h[1] === 0x8b) return 'gzip';
+  if (h.subarray(0, 3).toString() === 'BZh') return 'bzip2';
+  if (h.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (h.length >= 262 && h.subarray(257, 262).toString() === 'ustar') return 'tar';
+  return null;
+}
+
+/** The first `n` bytes of a stream (then it is dropped). */
+export async function head(input: Readable, n = 262): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let len = 0;
+  for await (const c of input) {
+    chunks.push(c as Buffer);
+    len += (c as Buffer).length;
+    if (len >= n) break;
   }
+  input.destroy();
+  return Buffer.concat(chunks).subarray(0, n);
 }
 
 function decompressor(kind: ArchiveKind, input: Readable): Readable {
@@ -51,7 +56,7 @@ function decompressor(kind: ArchiveKind, input: Readable): Readable {
  * Entries are placed with scoped resolution: names with `..`, absolute names and links cannot
  * write outside the rootfs. Ownership comes from the archive unless `owner` is given.
  */
-export async function unpackArchive(abs: string, kind: ArchiveKind, rootfs: string, destDir: string, owner?: CopyOwner): Promise<void> {
+export async function unpackArchive(input: Readable, name: string, kind: ArchiveKind, rootfs: string, destDir: string, owner?: CopyOwner): Promise<void> {
   const ex = tar.extract();
   const dirTimes: [string, Date][] = [];
   ex.on('entry', (h, body, next) => {
@@ -62,7 +67,7 @@ export async function unpackArchive(abs: string, kind: ArchiveKind, rootfs: stri
         return;
       }
       const inImage = posix.join(destDir, rel);
-      const parent = await resolveInRoot(rootfs, posix.dirname(inImage), { scope: 'chroot', followFinal: true });
+      const parent = resolveInRoot(rootfs, posix.dirname(inImage), { scope: 'chroot', followFinal: true });
       await mkdir(parent, { recursive: true });
       const target = join(parent, posix.basename(inImage));
       const uid = owner?.uid ?? h.uid ?? 0;
@@ -90,7 +95,7 @@ export async function unpackArchive(abs: string, kind: ArchiveKind, rootfs: stri
           body.resume();
           return;
         case 'link': {
-          const from = await resolveInRoot(rootfs, posix.join(destDir, posix.normalize('/' + (h.linkname ?? '')).slice(1)), { scope: 'chroot', followFinal: false });
+          const from = resolveInRoot(rootfs, posix.join(destDir, posix.normalize('/' + (h.linkname ?? '')).slice(1)), { scope: 'chroot', followFinal: false });
           await link(from, target);
           body.resume();
           return;
@@ -103,9 +108,9 @@ export async function unpackArchive(abs: string, kind: ArchiveKind, rootfs: stri
     });
   });
   try {
-    await pipeline(decompressor(kind, createReadStream(abs)), ex);
+    await pipeline(decompressor(kind, input), ex);
   } catch (err) {
-    throw invalid(`failed to extract archive ${posix.basename(abs)}: ${(err as Error).message}`);
+    throw invalid(`failed to extract archive ${name}: ${(err as Error).message}`);
   }
   for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => {});
 }

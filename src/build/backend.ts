@@ -24,7 +24,8 @@ export interface RunStep {
 export interface RanStep {
   containerId: string;
   exitCode: number;
-  commit(c: StepCommit): Promise<string>;
+  /** `keepContainer`: the container stays (--rm=false), so its files are copied, not taken over. */
+  commit(c: StepCommit, opts?: { keepContainer?: boolean }): Promise<string>;
   remove(): Promise<void>;
 }
 
@@ -41,9 +42,10 @@ export interface BuildBackend {
   run(step: RunStep, out: (data: Buffer) => void, created: (containerId: string) => void, signal: AbortSignal): Promise<RanStep>;
   /**
    * A new image on `parent` (null: scratch) whose one new layer holds what `fill` changes in
-   * the mounted rootfs. An empty change still makes a layer, as docker's COPY does.
+   * the mounted rootfs. An empty change still makes a layer, as docker's COPY does, unless
+   * `emptyAsConfig` (WORKDIR of a directory that exists) makes it a config-only image.
    */
-  addLayer(parent: string | null, fill: (rootfs: string) => Promise<void>, c: StepCommit): Promise<string>;
+  addLayer(parent: string | null, fill: (rootfs: string) => Promise<void>, c: StepCommit, opts?: { emptyAsConfig?: boolean }): Promise<string>;
   /** A new image on `parent` with a changed config only (ENV, LABEL, CMD, …). */
   commitConfig(parent: string | null, c: StepCommit): Promise<string>;
   /** Read-only access to an image's rootfs for the duration of `use` (COPY --from). */

@@ -1,14 +1,15 @@
 // The builder: a Dockerfile's stages run step by step, each step cached by its inputs.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalid, messageOf, shortId } from '../common/index.ts';
 import { hostArch, normalizedName, parseReference, withDefaultTag, type ImageConfig, type ImageRunConfig } from '../oci/index.ts';
-import { archiveKind, download, unpackArchive } from './add.ts';
+import { archiveKind, download, head, unpackArchive } from './add.ts';
 import type { BuildBackend, BuildImage, StepCommit } from './backend.ts';
 import { unpackContext, type BuildContext } from './context.ts';
-import { checksumSources, copyInto, matchSources, mkdirOwned, parseChmod, type CopySource } from './copy.ts';
+import { checksumSources, copyInto, matchSources, mkdirOwned, parseChmod } from './copy.ts';
+import { HostFS, type SourceFS } from './source-fs.ts';
 import { ShellLex, expandInstruction, parseDockerfile, parseInstruction, parseStages, DockerfileParseError, type Located, type Stage } from './dockerfile/index.ts';
 import { resolveOwner } from './owner.ts';
 
@@ -115,7 +116,7 @@ export class Builder {
     await mkdir(this.b.tmpDir, { recursive: true });
     const tmp = await mkdtemp(join(this.b.tmpDir, 'build-'));
     try {
-      const ctx = await unpackContext(input, join(tmp, 'context'), { dockerfile: opts.dockerfile, signal });
+      const ctx = await unpackContext(input, join(tmp, 'spill'), { dockerfile: opts.dockerfile, signal });
       return await new BuildRun(this.b, ctx, tmp, opts, out, signal).run();
     } finally {
       await rm(tmp, { recursive: true, force: true }).catch(() => {});
@@ -147,11 +148,11 @@ class BuildRun {
   async #dockerfile(): Promise<string> {
     const name = this.opts.dockerfile || 'Dockerfile';
     const rel = posix.normalize('/' + name).slice(1);
-    const text = await readFile(join(this.ctx.root, rel), 'utf8').catch(() => null);
-    if (text === null) {
+    const text = (await this.ctx.fs.read(rel))?.toString('utf8');
+    if (text === undefined) {
       // compat: dockerd also tries the lower-case name
-      const alt = name === 'Dockerfile' ? await readFile(join(this.ctx.root, 'dockerfile'), 'utf8').catch(() => null) : null;
-      if (alt !== null) return alt;
+      const alt = name === 'Dockerfile' ? (await this.ctx.fs.read('dockerfile'))?.toString('utf8') : undefined;
+      if (alt !== undefined) return alt;
       throw invalid(`Cannot locate specified Dockerfile: ${name}`);
     }
     return text;
@@ -411,13 +412,8 @@ class BuildRun {
         const createdBy = nop(` WORKDIR ${dir}`);
         return this.#cached(st, slot, raw.original, createdBy, {}, async () => {
           if (!st.image.id) return this.b.commitConfig(null, { runConfig: rc, history: { created_by: createdBy, empty_layer: true } });
-          const exists = await this.b.withRootfs(st.image.id, async (root) => {
-            const { stat } = await import('node:fs/promises');
-            const { resolveInRoot } = await import('./scoped-path.ts');
-            return (await stat(await resolveInRoot(root, dir, { scope: 'chroot', followFinal: true })).catch(() => null))?.isDirectory() ?? false;
-          });
-          if (exists) return this.b.commitConfig(st.image.id, { runConfig: rc, history: { created_by: createdBy, empty_layer: true } });
-          return this.b.addLayer(st.image.id, (root) => mkdirOwned(root, dir, { uid: 0, gid: 0 }), { runConfig: rc, history: { created_by: createdBy } });
+          // one mount: mkdir -p when missing; nothing changed → a config-only step
+          return this.b.addLayer(st.image.id, async (root) => mkdirOwned(root, dir, { uid: 0, gid: 0 }), { runConfig: rc, history: { created_by: createdBy } }, { emptyAsConfig: true });
         }, rc);
       }
       case 'run':
@@ -486,7 +482,7 @@ class BuildRun {
       if (ran.exitCode !== 0) {
         throw new BuildError(`The command '${argv.join(' ')}' returned a non-zero code: ${ran.exitCode}`, ran.exitCode);
       }
-      const id = await ran.commit({ runConfig: rc, history: { created_by: createdBy } });
+      const id = await ran.commit({ runConfig: rc, history: { created_by: createdBy } }, { keepContainer: !this.opts.rm && !this.opts.forceRm });
       if (this.opts.rm || this.opts.forceRm) {
         await ran.remove().catch(() => {});
         this.#containers.splice(this.#containers.indexOf(ran.containerId), 1);
@@ -514,10 +510,10 @@ class BuildRun {
     const multi = inst.sources.length + docSources.length > 1 || local.some((s) => /[*?[]/.test(s));
     if (multi && !dest.endsWith('/')) throw new BuildError(`When using ${verb} with more than one source file, the destination must be a directory and end with a /`);
 
-    const run = async (src: CopySource): Promise<void> => {
+    const run = async (src: SourceFS): Promise<void> => {
       let paths: string[] = [];
       try {
-        paths = local.length ? await matchSources(src, local, verb) : [];
+        paths = local.length ? matchSources(src, local, verb) : [];
       } catch (err) {
         throw new BuildError(messageOf(err));
       }
@@ -548,14 +544,13 @@ class BuildRun {
           const owner = inst.chown ? await resolveOwner(rootfs, inst.chown) : { uid: 0, gid: 0 };
           const plain: string[] = [];
           for (const p of paths) {
-            const abs = join(src.root, p);
-            const k = inst.kind === 'add' && !inst.from ? await archiveKind(abs).catch(() => null) : null;
+            const k = inst.kind === 'add' && !inst.from && src.lstat(p)?.type === 'file' ? archiveKind(await head(src.open(p))) : null;
             if (k) {
-              await mkdirOwned(rootfs, dest, owner);
-              await unpackArchive(abs, k, rootfs, dest, inst.chown ? owner : undefined);
+              mkdirOwned(rootfs, dest, owner);
+              await unpackArchive(src.open(p), posix.basename(p), k, rootfs, dest, inst.chown ? owner : undefined);
             } else plain.push(p);
           }
-          if (plain.length) await copyInto(src, plain, rootfs, dest, { owner, mode, verb });
+          if (plain.length) await copyInto(src, plain, rootfs, dest, { owner, mode });
           if (downloads.length || docFiles.length) {
             const extraDir = await mkdtemp(join(this.tmp, 'files-'));
             const names: string[] = [];
@@ -571,7 +566,7 @@ class BuildRun {
               await writeFile(join(extraDir, f.name), f.content, { mode: 0o644 });
               names.push(f.name);
             }
-            await copyInto({ root: extraDir, scope: 'strict', label: 'build context' }, names, rootfs, multi || names.length > 1 ? dest.replace(/\/?$/, '/') : dest, { owner, mode, verb });
+            await copyInto(new HostFS(extraDir, 'build context', 'strict'), names, rootfs, multi || names.length > 1 ? dest.replace(/\/?$/, '/') : dest, { owner, mode });
           }
         }, { runConfig: rc, history: { created_by: createdBy } }), rc, undefined, files);
     };
@@ -584,9 +579,9 @@ class BuildRun {
           this.b.image(ref, { pull: true, platform: this.opts.platform, progress: () => {}, signal: this.signal }));
       }
       const from = image;
-      await this.b.withRootfs(from.id || null, (root) => run({ root, scope: 'chroot', label: `image ${ref}` }));
+      await this.b.withRootfs(from.id || null, (root) => run(new HostFS(root, `image ${ref}`)));
     } else {
-      await run({ root: this.ctx.root, scope: 'strict', digests: this.ctx.digests, label: 'build context' });
+      await run(this.ctx.fs);
     }
   }
 }

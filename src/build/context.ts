@@ -1,7 +1,8 @@
 // The build context: a tar stream unpacked into a private directory, hostile entries refused.
 import { createHash } from 'node:crypto';
-import { chmodSync, createWriteStream, linkSync, lstatSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { MemFS } from './source-fs.ts';
 import { posix, join } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,14 +14,13 @@ import dockerignore from '@balena/dockerignore';
 const ignore = ((dockerignore as unknown as { default?: typeof dockerignore }).default ?? dockerignore) as unknown as () => { add(p: string[]): { ignores(p: string): boolean } };
 import { BerthError, invalid } from '../common/index.ts';
 
-/** Files up to this size are buffered and written in one call. */
+/** Files up to this size are held in memory, up to MEMORY_LIMIT in all; the rest are spilled to disk. */
 const SMALL_FILE = 1 << 20;
+const MEMORY_LIMIT = 256 << 20;
 
 export interface BuildContext {
-  /** Host directory holding the context's files. */
-  root: string;
-  /** sha256 of each regular file's content, by context-relative path. */
-  digests: Map<string, string>;
+  /** The context's files, in memory (large files spilled to the build's temp dir). */
+  fs: MemFS;
 }
 
 /** A context-relative path, normalised; throws for paths that leave the context. */
@@ -73,37 +73,24 @@ async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream:
  * (invalid-argument); symlinks are kept as links, resolved later only inside the context.
  * `.dockerignore` is applied here as well as by the client, so a tar from any client is filtered.
  */
-export async function unpackContext(input: Readable, dir: string, opts: { dockerfile: string; signal?: AbortSignal }): Promise<BuildContext> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const digests = new Map<string, string>();
+export async function unpackContext(input: Readable, spillDir: string, opts: { dockerfile: string; signal?: AbortSignal }): Promise<BuildContext> {
+  const fs = new MemFS();
   let { head, stream } = await peek(input, 512);
   if (head[0] === 0x1f && head[1] === 0x8b) {
     ({ head, stream } = await peek(stream.pipe(createGunzip()), 512));
   }
   const isTar = head.length >= 262 && head.subarray(257, 262).toString() === 'ustar';
+  const now = new Date();
   if (!isTar) {
     // compat: dockerd accepts a bare Dockerfile as the body (`docker build - < Dockerfile`)
     const text = await readAll(stream);
-    if (text.length === 0 && head.length === 0) throw invalid('the build context is empty');
-    await writeFile(join(dir, opts.dockerfile === '-' ? 'Dockerfile' : posix.basename(opts.dockerfile)), text);
-    return { root: dir, digests: new Map([[posix.basename(opts.dockerfile), createHash('sha256').update(text).digest('hex')]]) };
+    if (text.length === 0) throw invalid('the build context is empty');
+    fs.put(opts.dockerfile === '-' ? 'Dockerfile' : contextPath(opts.dockerfile), { stat: { type: 'file', mode: 0o644, mtime: now, size: text.length }, data: text });
+    return { fs };
   }
   const ex = tar.extract();
-  const dirTimes: [string, Date][] = [];
-  const made = new Set<string>([dir]);
-  const seen = new Set<string>();
-  // Contexts are many small files: synchronous calls here cost microseconds where each awaited
-  // call costs a thread-pool round trip (200 files took 650 ms awaited, ~20 ms like this).
-  const mkdirp = (d: string): void => {
-    if (made.has(d)) return;
-    mkdirSync(d, { recursive: true });
-    made.add(d);
-  };
-  const place = (abs: string): void => {
-    mkdirp(posix.dirname(abs));
-    if (seen.has(abs)) rmSync(abs, { recursive: true, force: true });
-    seen.add(abs);
-  };
+  let held = 0;
+  let spills = 0;
   ex.on('entry', (h, body, next) => {
     const done = (err?: unknown): void => (err ? ex.destroy(err as Error) : next());
     void (async () => {
@@ -112,46 +99,37 @@ export async function unpackContext(input: Readable, dir: string, opts: { docker
         body.resume();
         return;
       }
-      const abs = join(dir, rel);
-      const mode = (h.mode ?? 0o644) & 0o7777;
+      const stat = { mode: (h.mode ?? 0o644) & 0o7777, mtime: h.mtime ?? now, size: h.size ?? 0 };
       switch (h.type) {
         case 'directory':
-          mkdirp(abs);
-          chmodSync(abs, mode);
-          if (h.mtime) dirTimes.push([abs, h.mtime]);
+          fs.put(rel, { stat: { ...stat, type: 'dir' } });
           body.resume();
           break;
         case 'file':
         case 'contiguous-file': {
-          place(abs);
           const hash = createHash('sha256');
-          if ((h.size ?? 0) <= SMALL_FILE) {
+          if (stat.size <= SMALL_FILE && held + stat.size <= MEMORY_LIMIT) {
             const chunks: Buffer[] = [];
             for await (const c of body) chunks.push(c as Buffer);
             const data = Buffer.concat(chunks);
-            hash.update(data);
-            writeFileSync(abs, data, { mode });
+            held += data.length;
+            fs.put(rel, { stat: { ...stat, type: 'file', size: data.length }, data, digest: hash.update(data).digest('hex') });
           } else {
-            await pipeline(body, new Transform({ transform(c, _e, cb) { hash.update(c as Buffer); cb(null, c); } }), createWriteStream(abs, { mode }));
+            await mkdir(spillDir, { recursive: true, mode: 0o700 });
+            const spill = join(spillDir, String(spills++));
+            await pipeline(body, new Transform({ transform(c, _e, cb) { hash.update(c as Buffer); cb(null, c); } }), createWriteStream(spill, { mode: 0o600 }));
+            fs.put(rel, { stat: { ...stat, type: 'file' }, spill, digest: hash.digest('hex') });
           }
-          if (mode & 0o7022) chmodSync(abs, mode); // the umask may have cut group/other write bits or set-id bits
-          if (h.mtime) utimesSync(abs, h.mtime, h.mtime);
-          digests.set(rel, hash.digest('hex'));
           break;
         }
         case 'symlink':
-          place(abs);
-          symlinkSync(h.linkname ?? '', abs);
+          fs.put(rel, { stat: { ...stat, type: 'symlink' }, linkname: h.linkname ?? '' });
           body.resume();
           break;
         case 'link': {
-          const target = contextPath(h.linkname ?? '');
-          place(abs);
-          const st = lstatSync(join(dir, target), { throwIfNoEntry: false });
-          if (!st || !st.isFile()) throw invalid(`invalid build context: hard link ${h.name} to a missing file ${h.linkname}`);
-          linkSync(join(dir, target), abs);
-          const d = digests.get(target);
-          if (d) digests.set(rel, d);
+          const target = fs.get(contextPath(h.linkname ?? ''));
+          if (!target || target.stat.type !== 'file') throw invalid(`invalid build context: hard link ${h.name} to a missing file ${h.linkname}`);
+          fs.put(rel, { stat: target.stat, data: target.data, spill: target.spill, digest: target.digest });
           body.resume();
           break;
         }
@@ -166,9 +144,8 @@ export async function unpackContext(input: Readable, dir: string, opts: { docker
     if (err instanceof BerthError) throw err;
     throw invalid(`invalid build context: ${(err as Error).message}`);
   }
-  for (const [abs, t] of dirTimes.reverse()) await utimes(abs, t, t).catch(() => {});
-  await applyDockerignore(dir, digests, opts.dockerfile);
-  return { root: dir, digests };
+  await applyDockerignore(fs, opts.dockerfile);
+  return { fs };
 }
 
 async function readAll(s: Readable): Promise<Buffer> {
@@ -184,29 +161,19 @@ export function readIgnorePatterns(text: string): string[] {
 
 /**
  * Remove what `.dockerignore` excludes. The Dockerfile and .dockerignore themselves are kept
- * (docker sends them regardless). Patterns cannot reach outside `dir`: only paths found in it
+ * (docker sends them regardless). Patterns cannot reach outside the context: only paths in it
  * are tested.
  */
-async function applyDockerignore(dir: string, digests: Map<string, string>, dockerfile: string): Promise<void> {
-  const text = await readFile(join(dir, '.dockerignore'), 'utf8').catch(() => null);
-  if (text === null) return;
+async function applyDockerignore(fs: MemFS, dockerfile: string): Promise<void> {
+  const text = (await fs.read('.dockerignore'))?.toString('utf8');
+  if (text === undefined) return;
   const ig = ignore().add(readIgnorePatterns(text));
   const keep = new Set(['.dockerignore', contextPath(dockerfile)]);
-  const walk = async (rel: string): Promise<void> => {
-    for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (keep.has(p)) continue;
-      if (ig.ignores(p)) {
-        // a directory may be excluded while some of its content is re-included with `!`
-        if (e.isDirectory()) {
-          await walk(p);
-          if ((await readdir(join(dir, p))).length === 0) await rm(join(dir, p), { recursive: true, force: true });
-        } else {
-          await rm(join(dir, p), { force: true });
-          digests.delete(p);
-        }
-      } else if (e.isDirectory()) await walk(p);
-    }
-  };
-  await walk('');
+  // deepest first, so a directory emptied by its exclusions can go too
+  for (const p of fs.paths().reverse()) {
+    if (keep.has(p) || !ig.ignores(p)) continue;
+    // a directory may be excluded while some of its content is re-included with `!`
+    if (fs.lstat(p)?.type === 'dir' && fs.readdir(p).length) continue;
+    fs.remove(p);
+  }
 }

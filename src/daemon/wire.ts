@@ -92,7 +92,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
 
   const exec = new ExecService({ containers, monitor, events, log, root: join(cfg.execRoot, 'exec'), hostCaps });
   containers.useHealthProber(exec);
-  const build = new BuildService({ containers, images, layers, meta, tmpDir: join(cfg.dataRoot, 'tmp') });
+  const build = new BuildService({ containers, images, layers, meta, blobs, tmpDir: join(cfg.dataRoot, 'tmp') });
   const server = createApiServer({ containers, images, volumes, networks, system, events, exec, build, volumeUsers: (n) => containers.volumeUsers(n) }, log);
   await unlink(cfg.host).catch(() => {});
   await new Promise<void>((resolve, reject) => {

@@ -4,11 +4,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { newId, notFound, type Digest } from '../common/index.ts';
+import { newId, notFound, sha256, type Digest } from '../common/index.ts';
 import { Builder, type BuildBackend, type BuildImage, type BuildMessage, type BuildOptions, type RanStep, type RunStep, type StepCommit } from '../build/index.ts';
-import { hostArch, type ImageConfig } from '../oci/index.ts';
+import { MediaType, hostArch, type ImageConfig } from '../oci/index.ts';
 import { exportChanges, mountAll, unmount, type LayerStore } from '../storage/index.ts';
-import type { MetadataStore } from '../store/index.ts';
+import type { ContentStore, MetadataStore } from '../store/index.ts';
 import type { ContainerService } from './containers.ts';
 import type { ImageService } from './images.ts';
 import type { ContainerSpec } from './model.ts';
@@ -18,6 +18,7 @@ export interface BuildServiceDeps {
   images: ImageService;
   layers: LayerStore;
   meta: MetadataStore;
+  blobs: ContentStore;
   /** <data-root>/tmp: contexts, mounts and layer tars of builds in progress. */
   tmpDir: string;
 }
@@ -102,7 +103,26 @@ export class BuildService implements BuildBackend {
       signal.removeEventListener('abort', onAbort);
       return {
         containerId: id, exitCode: statusCode,
-        commit: (s: StepCommit) => c.commit(id, { pause: false, config: s.runConfig, exactConfig: true, createdBy: s.history.created_by, author: s.author }),
+        commit: async (s: StepCommit, opts?: { keepContainer?: boolean }) => {
+          const parent = step.image as Digest;
+          const top = await this.d.images.topLayer(parent);
+          const base = await this.d.images.config(parent);
+          let diffId: Digest;
+          if (opts?.keepContainer) {
+            // the container keeps its rootfs: the layer gets a copy of the diff
+            const tmp = await mkdtemp(join(this.d.tmpDir, 'commit-'));
+            try {
+              await pipeline(exportChanges(this.d.layers, c.get(id).snapshot), createWriteStream(join(tmp, 'layer.tar')));
+              diffId = (await this.d.images.registerLayer(top, join(tmp, 'layer.tar'), {})).diffId;
+            } finally {
+              await rm(tmp, { recursive: true, force: true });
+            }
+          } else {
+            // the step's container is removed next: its snapshot becomes the layer as it is
+            diffId = await this.#adopt(top, c.get(id).snapshot);
+          }
+          return this.d.images.addImage(this.#next(base, s, diffId), [], { parent });
+        },
         remove,
       };
     } catch (err) {
@@ -133,15 +153,14 @@ export class BuildService implements BuildBackend {
     return this.d.images.addImage(this.#next(await this.#config(parent), c), [], { parent: parent ?? '' });
   }
 
-  async addLayer(parent: string | null, fill: (rootfs: string) => Promise<void>, c: StepCommit): Promise<string> {
+  async addLayer(parent: string | null, fill: (rootfs: string) => Promise<void>, c: StepCommit, opts: { emptyAsConfig?: boolean } = {}): Promise<string> {
     const base = await this.#config(parent);
     const top = parent ? await this.d.images.topLayer(parent as Digest) : null;
     const key = `build-${newId()}`;
     await mkdir(this.d.tmpDir, { recursive: true });
-    const dir = await mkdtemp(join(this.d.tmpDir, 'layer-'));
-    const root = join(dir, 'rootfs');
-    await mkdir(root);
+    const root = await mkdtemp(join(this.d.tmpDir, 'layer-'));
     await this.d.layers.prepare(key, top);
+    let adopted = false;
     try {
       await mountAll(await this.d.layers.mounts(key), root);
       try {
@@ -149,14 +168,33 @@ export class BuildService implements BuildBackend {
       } finally {
         await unmount(root);
       }
-      const tar = join(dir, 'layer.tar');
-      await pipeline(exportChanges(this.d.layers, key), createWriteStream(tar));
-      const layer = await this.d.images.registerLayer(top, tar, {});
-      return await this.d.images.addImage(this.#next(base, c, layer.diffId), [], { parent: parent ?? '' });
+      if (opts.emptyAsConfig && (await this.d.layers.changes(key)).length === 0) return await this.commitConfig(parent, { ...c, history: { ...c.history, empty_layer: true } });
+      const diffId = await this.#adopt(top, key);
+      adopted = true;
+      return await this.d.images.addImage(this.#next(base, c, diffId), [], { parent: parent ?? '' });
     } finally {
-      await this.d.layers.remove(key).catch(() => {});
-      await rm(dir, { recursive: true, force: true });
+      if (!adopted) await this.d.layers.remove(key).catch(() => {});
+      await rm(root, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Make snapshot `key` (on `top`) a committed layer without copying its files: its diff is
+   * streamed once into the content store (that gives the diff id and the blob save and push
+   * need), then the snapshot itself becomes the layer. A layer already present wins and `key`
+   * is dropped. Re-extracting the diff instead cost a second write of every file.
+   */
+  async #adopt(top: Digest | null, key: string): Promise<Digest> {
+    const { digest: diffId, size } = await this.d.blobs.ingest(exportChanges(this.d.layers, key));
+    const chainId = top ? sha256(`${top} ${diffId}`) : diffId;
+    if (this.d.meta.getLayer(chainId) && (await this.d.layers.exists(chainId))) {
+      await this.d.layers.remove(key);
+      return diffId;
+    }
+    if (await this.d.layers.exists(chainId)) await this.d.layers.remove(key);
+    else await this.d.layers.commit(chainId, key);
+    this.d.meta.putLayer({ chainId, diffId, parent: top, size, blob: diffId, blobMediaType: MediaType.OciLayer });
+    return diffId;
   }
 
   async withRootfs<T>(image: string | null, use: (rootfs: string) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@
 // them. compat: a directory holding any change is reported C when it exists below, as Docker does
 // (so permissions of parents are carried into a committed layer).
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno } from '../common/index.ts';
 import { lgetxattr } from '../sys/index.ts';
@@ -11,9 +11,19 @@ import type { Change } from './layer-store.ts';
 
 const sorted = (changes: Change[]): Change[] => changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
+// Walks use synchronous metadata calls: a diff is mostly many small entries, and an awaited call
+// costs a thread-pool round trip each (~1 ms here). `breathe` yields to the event loop now and
+// then so a huge tree does not stall other requests.
+let sinceYield = 0;
+async function breathe(): Promise<void> {
+  if (++sinceYield < 256) return;
+  sinceYield = 0;
+  await new Promise<void>((r) => setImmediate(r));
+}
+
 async function lstatOrNull(p: string): Promise<Stats | null> {
   try {
-    return await lstat(p);
+    return lstatSync(p);
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return null;
     throw err;
@@ -21,7 +31,8 @@ async function lstatOrNull(p: string): Promise<Stats | null> {
 }
 
 async function list(dir: string): Promise<string[]> {
-  return (await readdir(dir)).sort();
+  await breathe();
+  return readdirSync(dir).sort();
 }
 
 export const isWhiteout = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
@@ -59,7 +70,7 @@ export async function overlayChanges(upper: string, lowers: string[]): Promise<C
     for (const name of await list(join(upper, rel))) {
       const childRel = `${rel}/${name}`;
       const abs = join(upper, childRel);
-      const st = await lstat(abs);
+      const st = lstatSync(abs);
       if (isWhiteout(st)) {
         out.push({ kind: 'D', path: childRel });
         any = true;
@@ -97,12 +108,12 @@ export async function dirChanges(newDir: string, oldDir: string | null): Promise
     const names = await list(join(newDir, rel));
     for (const name of names) {
       const childRel = `${rel}/${name}`;
-      const st = await lstat(join(newDir, childRel));
+      const st = lstatSync(join(newDir, childRel));
       const old = oldExists && oldDir !== null ? await lstatOrNull(join(oldDir, childRel)) : null;
       const isDir = st.isDirectory();
       const inner = isDir ? await walk(childRel, old?.isDirectory() ?? false) : false;
       if (!old) out.push({ kind: 'A', path: childRel });
-      else if (inner || metaDiffers(st, old, isDir && old.isDirectory()) || (st.isSymbolicLink() && (await readlink(join(newDir, childRel))) !== (await readlink(join(oldDir!, childRel)))))
+      else if (inner || metaDiffers(st, old, isDir && old.isDirectory()) || (st.isSymbolicLink() && readlinkSync(join(newDir, childRel)) !== readlinkSync(join(oldDir!, childRel))))
         out.push({ kind: 'C', path: childRel });
       else continue;
       any = true;

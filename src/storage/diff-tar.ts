@@ -1,7 +1,8 @@
 // Tar streams out of snapshots: a layer of changes (`docker commit`) and a whole tree (`docker export`).
 import type { Stats } from 'node:fs';
 import { constants as fsc } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +17,8 @@ import { encodePaxRecords, packWithRawPax, RAW_PAX, type RawPaxHeaders, XATTR_PR
 // or overlay's own trusted.* attributes).
 const EXPORTED_XATTRS = ['security.capability'];
 const USTAR_ID_MAX = 0o7777777;
+/** Files up to this size are read in one call; larger ones are streamed. */
+const SMALL_FILE = 1 << 20;
 
 /**
  * A layer tar of snapshot `key`'s changes against its parent, in Docker's form: deletions as
@@ -33,7 +36,7 @@ export function exportChanges(store: LayerStore, key: string): Readable {
         continue;
       }
       const abs = join(upper, name);
-      const st = await lstat(abs);
+      const st = lstatSync(abs);
       await w.add(name, abs, st);
       if (st.isDirectory() && isOpaque(abs)) await w.whiteout(`${name}/${WHITEOUT_OPAQUE}`, st);
     }
@@ -65,11 +68,11 @@ class TarWriter {
     this.#pack = pack;
   }
 
-  #entry(header: RawPaxHeaders, body?: Readable): Promise<void> {
+  #entry(header: RawPaxHeaders, body?: Readable | Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       const h = header as Parameters<tar.Pack['entry']>[0];
-      if (!body) {
-        this.#pack.entry(h, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+      if (!body || Buffer.isBuffer(body)) {
+        this.#pack.entry(h, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
         return;
       }
       const sink = this.#pack.entry(h, (err) => (err ? reject(err) : resolve()));
@@ -85,8 +88,9 @@ class TarWriter {
   async add(name: string, abs: string, st: Stats): Promise<void> {
     const header: RawPaxHeaders = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: seconds(st), size: 0 };
     let body: Readable | undefined;
+    let data: Buffer | undefined;
     if (st.isDirectory()) header.type = 'directory';
-    else if (st.isSymbolicLink()) Object.assign(header, { type: 'symlink', linkname: await readlink(abs) });
+    else if (st.isSymbolicLink()) Object.assign(header, { type: 'symlink', linkname: readlinkSync(abs) });
     else if (st.isCharacterDevice() || st.isBlockDevice()) {
       Object.assign(header, { type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major(st.rdev), devminor: minor(st.rdev) });
     } else if (st.isFIFO()) header.type = 'fifo';
@@ -98,11 +102,26 @@ class TarWriter {
         if (st.nlink > 1) this.#links.set(id, name);
         Object.assign(header, { type: 'file', size: st.size });
         // O_NOFOLLOW: the tree may change under us; never read through a symlink swapped in.
-        if (st.size > 0) body = (await open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW)).createReadStream({ start: 0, end: st.size - 1 });
+        if (st.size > 0 && st.size <= SMALL_FILE) {
+          // small files in one synchronous read: a layer is mostly small files
+          const fd = openSync(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+          try {
+            const buf = Buffer.allocUnsafe(st.size);
+            let off = 0;
+            while (off < st.size) {
+              const n = readSync(fd, buf, off, st.size - off, off);
+              if (n === 0) throw new Error(`${name}: file shrank while being read`);
+              off += n;
+            }
+            data = buf;
+          } finally {
+            closeSync(fd);
+          }
+        } else if (st.size > 0) body = (await open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW)).createReadStream({ start: 0, end: st.size - 1 });
       }
     } else return;
     this.#rawPax(header, st.isSymbolicLink() ? [] : xattrsOf(abs));
-    await this.#entry(header, body);
+    await this.#entry(header, body ?? data);
   }
 
   /**

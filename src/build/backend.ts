@@ -37,7 +37,7 @@ export interface BuildBackend {
   /** Where the builder may keep per-build files (context, downloads); removed by the builder. */
   readonly tmpDir: string;
   /** A local image, pulled when absent (or always with `pull`). not-found when it cannot be had. */
-  image(ref: string, opts: { pull: boolean; platform?: string; progress: ProgressSink; signal: AbortSignal }): Promise<BuildImage>;
+  image(ref: string, opts: { pull: boolean; platform?: string; auth?: (registry: string) => unknown; progress: ProgressSink; signal: AbortSignal }): Promise<BuildImage>;
   /** Run a step as a real container through the engine's runtime path; output goes to `out`. */
   run(step: RunStep, out: (data: Buffer) => void, created: (containerId: string) => void, signal: AbortSignal): Promise<RanStep>;
   /**

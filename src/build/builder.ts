@@ -33,6 +33,8 @@ export interface BuildOptions {
   resources: { memory?: number; memorySwap?: number; cpuShares?: number; cpusetCpus?: string; cpuPeriod?: number; cpuQuota?: number; shmSize?: number };
   /** Send the reasons each rebuilt step missed the cache (berth's --explain-cache). */
   explainCache: boolean;
+  /** Credentials for pulls, by registry host (from X-Registry-Config). */
+  auth?: (registry: string) => unknown;
 }
 
 /** One message of the build's JSON stream, in the Engine API's shape. */
@@ -271,7 +273,7 @@ class BuildRun {
       if (prior && !fromRef.includes('/') && !fromRef.includes(':')) image = prior;
       else {
         const platform = stage.platform ? lex.processWord(stage.platform, (n: string) => meta.get(n)) : this.opts.platform;
-        image = await this.b.image(fromRef, { pull: this.opts.pull, platform, progress: (e) => this.out({ status: e.status, ...(e.id ? { id: e.id } : {}) }), signal: this.signal });
+        image = await this.b.image(fromRef, { pull: this.opts.pull, platform, auth: this.opts.auth, progress: (e) => this.out({ status: e.status, ...(e.id ? { id: e.id } : {}) }), signal: this.signal });
       }
     }
     this.#say(` ---> ${image.id ? shortId(image.id) : 'scratch'}\n`);
@@ -576,7 +578,7 @@ class BuildRun {
       let image = this.#stages.get(ref.toLowerCase());
       if (!image) {
         image = await this.b.image(ref, { pull: false, platform: this.opts.platform, progress: () => {}, signal: this.signal }).catch(async () =>
-          this.b.image(ref, { pull: true, platform: this.opts.platform, progress: () => {}, signal: this.signal }));
+          this.b.image(ref, { pull: true, platform: this.opts.platform, auth: this.opts.auth, progress: () => {}, signal: this.signal }));
       }
       const from = image;
       await this.b.withRootfs(from.id || null, (root) => run(new HostFS(root, `image ${ref}`)));

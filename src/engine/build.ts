@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newId, notFound, sha256, type Digest } from '../common/index.ts';
 import { Builder, type BuildBackend, type BuildImage, type BuildMessage, type BuildOptions, type RanStep, type RunStep, type StepCommit } from '../build/index.ts';
-import { MediaType, hostArch, type ImageConfig } from '../oci/index.ts';
+import { MediaType, hostArch, parseReference, type ImageConfig } from '../oci/index.ts';
+import type { Credentials } from '../registry/index.ts';
 import { exportChanges, mountAll, unmount, type LayerStore } from '../storage/index.ts';
 import type { ContentStore, MetadataStore } from '../store/index.ts';
 import type { ContainerService } from './containers.ts';
@@ -79,7 +80,10 @@ export class BuildService implements BuildBackend {
         id = undefined;
       }
     }
-    id ??= await this.d.images.pull(ref, { platform: opts.platform, progress: opts.progress, signal: opts.signal });
+    if (!id) {
+      const registry = domainOf(ref);
+      id = await this.d.images.pull(ref, { platform: opts.platform, auth: opts.auth?.(registry) as Credentials | undefined, progress: opts.progress, signal: opts.signal });
+    }
     return { id, config: await this.d.images.config(id as Digest) };
   }
 
@@ -251,5 +255,14 @@ export class BuildService implements BuildBackend {
     const out: string[] = [];
     for (let cur: string | undefined = id; cur && out.length < 1000; cur = this.d.meta.getImage(cur)?.parent || undefined) out.push(cur);
     return out;
+  }
+}
+
+/** The registry host of a reference (`docker.io` for short names). */
+function domainOf(ref: string): string {
+  try {
+    return parseReference(ref).domain;
+  } catch {
+    return 'docker.io';
   }
 }

@@ -2,7 +2,7 @@ import { invalid, messageOf } from '../../common/index.ts';
 import type { Router } from '../router.ts';
 import { qBool, qInt, sendJson } from '../http.ts';
 import type { Backends } from '../backends.ts';
-import { BuildError } from '../../engine/index.ts';
+import { BuildError, parseAuthConfig, type Credentials } from '../../engine/index.ts';
 
 /** A JSON query parameter (`buildargs`, `labels`, `cachefrom`); docker's text when it is malformed. */
 function qJson<T>(q: URLSearchParams, name: string, dflt: T): T {
@@ -13,6 +13,33 @@ function qJson<T>(q: URLSearchParams, name: string, dflt: T): T {
   } catch (err) {
     throw invalid(`${name}: ${messageOf(err)}`);
   }
+}
+
+/**
+ * `X-Registry-Config`: base64url JSON of credentials by registry (the docker CLI sends every
+ * login it has); FROM and COPY --from pulls pick theirs by registry host.
+ */
+export function registryConfig(header: string | string[] | undefined): (registry: string) => Credentials | undefined {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h) return () => undefined;
+  let map: Record<string, unknown>;
+  try {
+    map = JSON.parse(Buffer.from(h.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return () => undefined;
+  }
+  const byHost = new Map<string, Credentials>();
+  for (const [k, v] of Object.entries(map ?? {})) {
+    const host = k.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    // compat: Docker Hub's credentials are keyed https://index.docker.io/v1/
+    const key = host === 'index.docker.io' ? 'docker.io' : host;
+    try {
+      byHost.set(key, parseAuthConfig(v));
+    } catch {
+      // a malformed entry is ignored, as dockerd does
+    }
+  }
+  return (registry) => byHost.get(registry === 'registry-1.docker.io' || registry === 'index.docker.io' ? 'docker.io' : registry);
 }
 
 export function buildRoutes(r: Router, b: Backends): void {
@@ -46,6 +73,7 @@ export function buildRoutes(r: Router, b: Backends): void {
           cpuPeriod: qInt(q, 'cpuperiod'), cpuQuota: qInt(q, 'cpuquota'), shmSize: qInt(q, 'shmsize'),
         },
         explainCache: qBool(q, 'explaincache'),
+        auth: registryConfig(req.raw.headers['x-registry-config']),
       }, write, req.signal);
     } catch (err) {
       // errors before any output get a real status; later ones end the stream as docker's do

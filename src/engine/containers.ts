@@ -20,7 +20,7 @@ import { canPause, canRemove, canStart, canUnpause, isRunning } from './lifecycl
 import { ZERO_TIME, type ContainerRecord, type ContainerSpec, type MountPoint, type Resources } from './model.ts';
 import { resolveUser } from '../runtime/index.ts';
 import { LogRotator, logSettings, readLog, readLogBatches, rotateLog, type LogBatch } from './logs.ts';
-import { buildRuntimeSpec, type HostLimits } from './spec-input.ts';
+import { buildRuntimeSpec, seccompOf, type HostLimits } from './spec-input.ts';
 import {
   HealthMonitor, healthFromImage, healthToWire, mergeHealthcheck, probeCommand, validateHealthcheck,
   type HealthProber, type HealthState,
@@ -191,6 +191,7 @@ export class ContainerService {
     const argv = [...entrypoint, ...cmd];
     if (argv.length === 0) throw invalid('no command specified');
     validateResources(spec.host.resources);
+    seccompOf(spec.host.securityOpt); // a malformed profile fails the create, as docker's does
     const policy = spec.host.restartPolicy;
     if (spec.host.autoRemove && policy.name !== '' && policy.name !== 'no') {
       throw invalid('can\'t create \'AutoRemove\' container with restart policy');
@@ -1039,11 +1040,7 @@ export class ContainerService {
   }
 
   /** `docker commit`. Returns the new image id. */
-  async commit(idOrName: string, opts: {
-    ref?: string; comment?: string; author?: string; pause: boolean; config?: Partial<ImageRunConfig>;
-    /** The builder's: this config as is (not merged with the container's), this history entry. */
-    exactConfig?: boolean; createdBy?: string;
-  }): Promise<Digest> {
+  async commit(idOrName: string, opts: { ref?: string; comment?: string; author?: string; pause: boolean; config?: Partial<ImageRunConfig> }): Promise<Digest> {
     const rec = this.get(idOrName);
     const paused = opts.pause && rec.state.status === 'running';
     if (paused) await this.pause(rec.id);
@@ -1066,11 +1063,10 @@ export class ContainerService {
       // compat: as dockerd's commit, the container's healthcheck goes into the image, under a HEALTHCHECK change's fields
       const health = mergeHealthcheck(healthFromImage(opts.config?.Healthcheck) ?? null, rec.healthcheck);
       if (health) cfg.Healthcheck = healthToWire(health);
-      if (opts.exactConfig) Object.assign(cfg, { ...Object.fromEntries(Object.keys(cfg).map((k) => [k, undefined])), ...opts.config });
       const image = {
         ...base, created: now, author: opts.author ?? '', comment: opts.comment ?? '', config: cfg,
         rootfs: { type: 'layers' as const, diff_ids: [...base.rootfs.diff_ids, layer.diffId] },
-        history: [...(base.history ?? []), { created: now, author: opts.author, comment: opts.comment, created_by: opts.createdBy ?? [rec.path, ...rec.args].join(' ') }],
+        history: [...(base.history ?? []), { created: now, author: opts.author, comment: opts.comment, created_by: [rec.path, ...rec.args].join(' ') }],
       };
       delete (image as { container_config?: unknown }).container_config;
       const { normalizedName, parseReference, withDefaultTag } = await import('../oci/index.ts');

@@ -1,5 +1,5 @@
 import { BerthError } from '../common/index.ts';
-import { generateSpec, toOciResources, type RuntimeSpec, type SpecInput, type SpecMount, type SpecResources, type NamespaceMode } from '../oci/index.ts';
+import { generateSpec, parseSeccompProfile, toOciResources, type DockerSeccompProfile, type RuntimeSpec, type SpecInput, type SpecMount, type SpecResources, type NamespaceMode } from '../oci/index.ts';
 import type { ContainerRecord, Resources } from './model.ts';
 import type { ResolvedUser } from '../runtime/index.ts';
 
@@ -73,7 +73,7 @@ export function buildRuntimeSpec(rec: ContainerRecord, ctx: SpecContext): Runtim
     capDrop: h.capDrop,
     privileged: h.privileged,
     noNewPrivileges: h.securityOpt.some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o)),
-    seccomp: h.securityOpt.some((o) => /^seccomp[:=]unconfined$/.test(o)) ? 'unconfined' : 'default',
+    seccomp: seccompOf(h.securityOpt),
     ulimits: h.resources.ulimits,
     maxRlimit: ctx.limits,
     resources: toSpecResources(h.resources),
@@ -97,4 +97,26 @@ export function buildRuntimeSpec(rec: ContainerRecord, ctx: SpecContext): Runtim
 /** OCI `linux.resources` for `runc update`. */
 export function toLinuxResources(r: Resources): object {
   return toOciResources(toSpecResources(r));
+}
+
+/**
+ * The seccomp profile `--security-opt` asks for: `seccomp=unconfined`, or a profile's JSON (the
+ * docker CLI reads `seccomp=<file>` and sends the file's content); otherwise Docker's default.
+ * invalid-argument (`Decoding seccomp profile failed: …`) for a malformed profile.
+ */
+export function seccompOf(securityOpt: readonly string[]): 'default' | 'unconfined' | DockerSeccompProfile {
+  let value: string | undefined;
+  for (const o of securityOpt) {
+    const m = /^seccomp[:=](.*)$/s.exec(o);
+    if (m) value = m[1];
+  }
+  if (value === undefined || value === '' || value === 'builtin') return 'default';
+  if (value === 'unconfined') return 'unconfined';
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch (err) {
+    throw new BerthError('invalid-argument', `Decoding seccomp profile failed: ${(err as Error).message}`);
+  }
+  return parseSeccompProfile(json);
 }

@@ -94,6 +94,27 @@ describe('resources and security options', { skip }, () => {
     assert.equal(await run(['--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']), '/sbin/docker-init -- sh -c cat /proc/1/cmdline | tr "\\0" " "');
   });
 
+  test('--security-opt seccomp=<file>: a custom profile is applied; a malformed one fails the create', async () => {
+    const dir = d.dir;
+    const profile = join(dir, 'no-mkdir.json');
+    writeFileSync(profile, JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    }));
+    for (const cli of ['docker', 'berth'] as const) {
+      const r = await d[cli](['run', '--rm', '--security-opt', `seccomp=${profile}`, 'busybox', 'sh', '-c', 'mkdir /tmp/x; echo rc=$?; touch /tmp/f && echo touched']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /rc=1\ntouched\n/, cli);
+      assert.match(r.stderr, /Operation not permitted/, cli);
+    }
+    assert.equal(await run(['--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c', 'grep Seccomp: /proc/self/status | tr -d "\t "']), 'Seccomp:0');
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'] }] }));
+    const r = await d.docker(['run', '--rm', '--security-opt', `seccomp=${broken}`, 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /Decoding seccomp profile failed: each syscall rule needs an action/);
+  });
+
   test('docker\'s default posture: masked and read-only /proc paths, device cgroup, rlimits capped at berthd\'s own', async () => {
     // masked files read as empty (/dev/null is mounted over them); which exist depends on the kernel
     const masked = await run(['busybox', 'sh', '-c', 'for f in /proc/keys /proc/timer_list /proc/kcore /proc/sched_debug; do [ -e $f ] && echo "$f $(wc -c < $f)"; done; true']);

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # docker-registry, apache2-utils (htpasswd -B) and openssl serve the registry tests
-PKGS=(runc conmon crun iptables iproute2 busybox-static tini util-linux procps docker-registry apache2-utils openssl)
+PKGS=(runc conmon crun iptables iproute2 busybox-static tini util-linux procps docker-registry apache2-utils openssl bzip2 xz-utils python3-docker)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

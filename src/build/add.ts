@@ -8,7 +8,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { invalid } from '../common/index.ts';
+import { BerthError, invalid } from '../common/index.ts';
 import { resolveInRoot } from './scoped-path.ts';
 import type { CopyOwner } from './copy.ts';
 
@@ -56,12 +56,15 @@ function decompressor(kind: ArchiveKind, input: Readable): Readable {
  * Entries are placed with scoped resolution: names with `..`, absolute names and links cannot
  * write outside the rootfs. Ownership comes from the archive unless `owner` is given.
  */
-export async function unpackArchive(input: Readable, name: string, kind: ArchiveKind, rootfs: string, destDir: string, owner?: CopyOwner): Promise<void> {
+export async function unpackArchive(input: Readable, name: string, kind: ArchiveKind, rootfs: string, destDir: string, owner?: CopyOwner, opts: { noOverwriteDirNonDir?: boolean } = {}): Promise<void> {
   const ex = tar.extract();
   const dirTimes: [string, Date][] = [];
   ex.on('entry', (h, body, next) => {
     void (async () => {
-      const rel = posix.normalize('/' + h.name).slice(1).replace(/\/$/, '');
+      const clean = posix.normalize(h.name.replace(/^\/+/, ''));
+      // compat: moby refuses entries that climb out of the destination ("breakout")
+      if (clean === '..' || clean.startsWith('../')) throw invalid(`invalid tar entry ${h.name}: it leads outside the destination`);
+      const rel = clean.replace(/\/$/, '').replace(/^\.$/, '');
       if (!rel || rel === '.') {
         body.resume();
         return;
@@ -74,6 +77,9 @@ export async function unpackArchive(input: Readable, name: string, kind: Archive
       const gid = owner?.gid ?? h.gid ?? 0;
       const mode = (h.mode ?? 0o644) & 0o7777;
       const existing = await lstat(target).catch(() => null);
+      if (opts.noOverwriteDirNonDir && existing && existing.isDirectory() !== (h.type === 'directory')) {
+        throw invalid(existing.isDirectory() ? `cannot overwrite directory "${inImage}" with non-directory "${h.name}"` : `cannot overwrite non-directory "${inImage}" with directory "${h.name}"`);
+      }
       if (existing && !(existing.isDirectory() && h.type === 'directory')) await rm(target, { recursive: true, force: true });
       switch (h.type) {
         case 'directory':
@@ -110,6 +116,7 @@ export async function unpackArchive(input: Readable, name: string, kind: Archive
   try {
     await pipeline(decompressor(kind, input), ex);
   } catch (err) {
+    if (err instanceof BerthError) throw err;
     throw invalid(`failed to extract archive ${name}: ${(err as Error).message}`);
   }
   for (const [d, t] of dirTimes.reverse()) await utimes(d, t, t).catch(() => {});

@@ -214,6 +214,27 @@ export class EngineClient {
     return this.transport.request({ method: 'GET', path: `/containers/${enc(id)}/export` });
   }
 
+  /** `HEAD /containers/{id}/archive`: the path's stat (X-Docker-Container-Path-Stat), as docker cp needs it. */
+  async containerStatPath(id: string, path: string): Promise<ContainerPathStat> {
+    const res = await this.transport.request({ method: 'HEAD', path: `/containers/${enc(id)}/archive`, query: { path } });
+    res.resume();
+    return decodePathStat(res.headers['x-docker-container-path-stat']);
+  }
+
+  /** `GET /containers/{id}/archive`: a tar of the path, and its stat. */
+  async containerGetArchive(id: string, path: string): Promise<{ stat: ContainerPathStat; body: IncomingMessage }> {
+    const res = await this.transport.request({ method: 'GET', path: `/containers/${enc(id)}/archive`, query: { path } });
+    return { stat: decodePathStat(res.headers['x-docker-container-path-stat']), body: res };
+  }
+
+  /** `PUT /containers/{id}/archive`: unpack a tar into the directory `path`. */
+  containerPutArchive(id: string, path: string, body: Readable, opts: { copyUIDGID?: boolean } = {}): Promise<void> {
+    return this.transport.empty({
+      method: 'PUT', path: `/containers/${enc(id)}/archive`, query: { path, noOverwriteDirNonDir: true, copyUIDGID: opts.copyUIDGID || undefined },
+      body, headers: { 'Content-Type': 'application/x-tar' },
+    });
+  }
+
   /** One stats sample (`stream=0`; `one-shot` skips the second sample that fills `precpu_stats`). */
   containerStatsOnce(id: string, opts: { oneShot?: boolean } = {}): Promise<ContainerStats> {
     return this.transport.json({
@@ -551,4 +572,13 @@ export function exactTimeNano(e: EventMessage): bigint | undefined {
   const exact = (e as { [EXACT]?: bigint })[EXACT];
   if (exact !== undefined) return exact;
   return e.timeNano ? BigInt(Math.round(e.timeNano)) : undefined;
+}
+
+/** A container path's stat as `docker cp` reads it; `mode` holds Go's FileMode bits. */
+export interface ContainerPathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
+
+function decodePathStat(h: string | string[] | undefined): ContainerPathStat {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (!v) return { name: '', size: 0, mode: 0, mtime: '', linkTarget: '' };
+  return JSON.parse(Buffer.from(v, 'base64').toString('utf8')) as ContainerPathStat;
 }

@@ -8,7 +8,7 @@ import { DEFAULT_INSECURE, RegistryClient } from '../registry/index.ts';
 import { OverlayLayerStore, VfsLayerStore, unmount, type LayerStore } from '../storage/index.ts';
 import { ConmonMonitor, RuncRuntime, cgroupVersion, boundingCapabilities } from '../runtime/index.ts';
 import { LINUX_CAPABILITIES } from '../oci/index.ts';
-import { BuildService, ContainerService, EventBus, ExecService, ImageService, NetworkService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
+import { ArchiveService, BuildService, ContainerService, EventBus, ExecService, ImageService, NetworkService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
 import { createApiServer } from '../server/index.ts';
 import type { DaemonConfig } from './config.ts';
 
@@ -93,7 +93,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const exec = new ExecService({ containers, monitor, events, log, root: join(cfg.execRoot, 'exec'), hostCaps });
   containers.useHealthProber(exec);
   const build = new BuildService({ containers, images, layers, meta, blobs, tmpDir: join(cfg.dataRoot, 'tmp') });
-  const server = createApiServer({ containers, images, volumes, networks, system, events, exec, build, volumeUsers: (n) => containers.volumeUsers(n) }, log);
+  const archive = new ArchiveService({ containers, layers, tmpDir: join(cfg.dataRoot, 'tmp') });
+  const server = createApiServer({ containers, images, volumes, networks, system, events, exec, build, archive, volumeUsers: (n) => containers.volumeUsers(n) }, log);
   await unlink(cfg.host).catch(() => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

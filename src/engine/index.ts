@@ -15,3 +15,4 @@ export * from './health.ts';
 export { decodeRegistryAuth, parseAuthConfig, type Credentials } from '../registry/index.ts';
 export * from './build.ts';
 export { BuildError, type BuildOptions, type BuildMessage } from '../build/index.ts';
+export * from './archive.ts';

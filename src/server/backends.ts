@@ -1,7 +1,7 @@
 // The engine services berthd's server needs, declared here so the server depends on interfaces
 // it owns; the engine's services satisfy them structurally (see daemon/wire.ts).
 import type {
-  ContainerService, ImageService, VolumeService, SystemService, EventBus, ExecService, NetworkService, BuildService,
+  ContainerService, ImageService, VolumeService, SystemService, EventBus, ExecService, NetworkService, BuildService, ArchiveService,
 } from '../engine/index.ts';
 
 export type ContainerBackend = Pick<ContainerService,
@@ -17,8 +17,11 @@ export type ExecBackend = Pick<ExecService, 'create' | 'get' | 'start' | 'assert
 
 export type BuildBackend = Pick<BuildService, 'build' | 'prune'>;
 
+export type ArchiveBackend = Pick<ArchiveService, 'stat' | 'get' | 'put'>;
+
 export interface Backends {
   build: BuildBackend;
+  archive: ArchiveBackend;
   containers: ContainerBackend;
   images: ImageBackend;
   volumes: VolumeBackend;

@@ -59,6 +59,28 @@ export function exportTree(dir: string): Readable {
   });
 }
 
+/**
+ * A tar of one file or directory tree at host path `path`, its entries named under `name` (a
+ * directory `etc` gives `etc`, `etc/passwd`, …): `docker cp`'s archive. Links are not followed.
+ */
+export function exportPath(path: string, name: string): Readable {
+  return packFrom(async (w) => {
+    const st = lstatSync(path);
+    await w.add(name, path, st);
+    if (!st.isDirectory()) return;
+    async function walk(abs: string, rel: string): Promise<void> {
+      for (const child of (await readdir(abs)).sort()) {
+        const a = join(abs, child);
+        const r = `${rel}/${child}`;
+        const cst = lstatSync(a);
+        await w.add(r, a, cst);
+        if (cst.isDirectory()) await walk(a, r);
+      }
+    }
+    await walk(path, name);
+  });
+}
+
 class TarWriter {
   readonly #pack: tar.Pack;
   /** dev:ino of files with several links → the first name written, for hardlink entries. */

@@ -6,6 +6,7 @@ import { filterValue, listOption, parseFilters } from '../opts.ts';
 import { confirm } from '../prompt.ts';
 import { registerAttach } from './attach.ts';
 import { registerCommit } from './commit.ts';
+import { registerCp } from './cp.ts';
 import { registerCreate } from './create.ts';
 import { registerDiff } from './diff.ts';
 import { registerExec } from './exec.ts';
@@ -42,6 +43,7 @@ export function registerContainer(parent: Command, ctx: CliContext): Command {
   const c = group(parent, 'container', 'Manage containers');
   registerAttach(c, ctx);
   registerCommit(c, ctx);
+  registerCp(c, ctx);
   registerCreate(c, ctx);
   registerDiff(c, ctx);
   registerExec(c, ctx);

@@ -19,6 +19,7 @@ import { registerInspect } from './inspect.ts';
 import { registerKill } from './kill.ts';
 import { registerLoad } from './load.ts';
 import { registerBuild } from './build.ts';
+import { registerCp } from './cp.ts';
 import { registerLogs } from './logs.ts';
 import { registerPause } from './pause.ts';
 import { registerPort } from './port.ts';
@@ -57,6 +58,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSystem(program, ctx);
   registerAttach(program, ctx);
   registerCommit(program, ctx);
+  registerCp(program, ctx);
   registerCreate(program, ctx);
   registerDiff(program, ctx);
   registerEvents(program, ctx);

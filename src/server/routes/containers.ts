@@ -267,14 +267,26 @@ export function containerRoutes(r: Router, b: Backends): void {
     sendJson(req.res, 201, { Id: id });
   });
 
-  r.get('/containers/{id}/archive', () => {
-    throw new BerthError('not-implemented', 'docker cp is not implemented yet');
+  // docker cp
+  const pathStat = (st: object): string => Buffer.from(JSON.stringify(st)).toString('base64');
+  const archivePath = (req: Req): string => {
+    const p = req.query.get('path');
+    if (!p) throw invalid('path is required');
+    return p;
+  };
+  r.head('/containers/{id}/archive', async (req) => {
+    const st = await b.archive.stat(req.params.id!, archivePath(req));
+    req.res.writeHead(200, { 'X-Docker-Container-Path-Stat': pathStat(st), 'Content-Type': 'application/json' }).end();
   });
-  r.put('/containers/{id}/archive', () => {
-    throw new BerthError('not-implemented', 'docker cp is not implemented yet');
+  r.get('/containers/{id}/archive', async (req) => {
+    await b.archive.get(req.params.id!, archivePath(req), (st) => {
+      req.res.writeHead(200, { 'X-Docker-Container-Path-Stat': pathStat(st), 'Content-Type': 'application/x-tar' });
+      return req.res;
+    });
   });
-  r.head('/containers/{id}/archive', () => {
-    throw new BerthError('not-implemented', 'docker cp is not implemented yet');
+  r.put('/containers/{id}/archive', async (req) => {
+    await b.archive.put(req.params.id!, archivePath(req), req.raw, { copyUIDGID: qBool(req.query, 'copyUIDGID'), noOverwriteDirNonDir: qBool(req.query, 'noOverwriteDirNonDir') });
+    req.res.writeHead(200).end();
   });
 }
 

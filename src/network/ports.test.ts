@@ -36,6 +36,7 @@ test('requested ports: every -p form, and -P adds exposed ports without a bindin
   ]);
   assert.deepEqual(requestedPorts({}, ['80/tcp'], false), []);
   assert.throws(() => requestedPorts({ '80/tcp': [{ hostIp: '', hostPort: '9-1' }] }, [], false), /invalid hostPort/);
+  assert.equal(requestedPorts({ '80/tcp': [{ hostIp: '', hostPort: '0' }] }, [], false)[0]!.hostPortFrom, 0, '"0" is an ephemeral port');
 });
 
 test('ephemeral ports are handed out in order, skipping busy ones; release frees them', async () => {

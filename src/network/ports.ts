@@ -30,7 +30,8 @@ export function parsePortKey(key: string): { port: number; proto: PortProto } {
 }
 
 function parseHostPort(s: string): [number, number] {
-  if (s === '') return [0, 0];
+  // compat: "0" asks for an ephemeral port like "" (testcontainers sends it)
+  if (s === '' || s === '0') return [0, 0];
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
   const from = Number(m?.[1]);
   const to = m?.[2] ? Number(m[2]) : from;

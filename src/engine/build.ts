@@ -166,11 +166,14 @@ export class BuildService implements BuildBackend {
     await this.d.layers.prepare(key, top);
     let adopted = false;
     try {
-      await mountAll(await this.d.layers.mounts(key), root);
+      // volatile: the mount lives for one step and its upper dir is committed right after, so
+      // overlay's sync at unmount (a flush of the whole upper filesystem) buys nothing here
+      const mounts = (await this.d.layers.mounts(key)).map((m) => (m.type === 'overlay' ? { ...m, options: [...m.options, 'volatile'] } : m));
+      await mountAll(mounts, root);
       try {
         await fill(root);
       } finally {
-        await unmount(root);
+        await unmount(root, { lazy: true });
       }
       if (opts.emptyAsConfig && (await this.d.layers.changes(key)).length === 0) return await this.commitConfig(parent, { ...c, history: { ...c.history, empty_layer: true } });
       const diffId = await this.#adopt(top, key);
@@ -214,7 +217,7 @@ export class BuildService implements BuildBackend {
         try {
           return await use(dir);
         } finally {
-          await unmount(dir);
+          await unmount(dir, { lazy: true });
         }
       } finally {
         await this.d.layers.remove(key).catch(() => {});

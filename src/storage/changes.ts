@@ -43,28 +43,44 @@ export const isOpaque = (abs: string): boolean => lgetxattr(abs, OPAQUE_XATTR)?.
  * What `rel` is in a stack of overlay lower dirs (top first), honouring whiteouts and opaque dirs
  * inside the stack: its Stats, or null when absent.
  */
-export async function lookupLower(lowers: string[], rel: string): Promise<Stats | null> {
+export async function lookupLower(lowers: string[], rel: string, memo?: LowerMemo): Promise<Stats | null> {
   const parts = rel.split('/').filter(Boolean);
+  const stat = async (p: string): Promise<Stats | null> => {
+    if (!memo) return lstatOrNull(p);
+    let st = memo.stats.get(p);
+    if (st === undefined) memo.stats.set(p, (st = await lstatOrNull(p)));
+    return st;
+  };
+  const opaque = (p: string): boolean => {
+    if (!memo) return isOpaque(p);
+    let o = memo.opaque.get(p);
+    if (o === undefined) memo.opaque.set(p, (o = isOpaque(p)));
+    return o;
+  };
   for (const layer of lowers) {
     let cur = layer;
     let hidden = false;
     for (let i = 0; i < parts.length; i++) {
       cur = join(cur, parts[i]!);
-      const st = await lstatOrNull(cur);
+      const st = await stat(cur);
       if (!st) break;
       if (isWhiteout(st)) return null;
       if (i === parts.length - 1) return st;
       if (!st.isDirectory()) return null; // a file here shadows the path in the layers below
-      if (isOpaque(cur)) hidden = true;
+      if (opaque(cur)) hidden = true;
     }
     if (hidden) return null;
   }
   return null;
 }
 
+/** Lookups shared by one walk: siblings repeat their parents' lstat and opaque checks in every lower. */
+export interface LowerMemo { stats: Map<string, Stats | null>; opaque: Map<string, boolean> }
+
 /** Changes recorded in an overlay upper dir against its lower dirs (top first). */
 export async function overlayChanges(upper: string, lowers: string[]): Promise<Change[]> {
   const out: Change[] = [];
+  const memo: LowerMemo = { stats: new Map(), opaque: new Map() };
   async function walk(rel: string): Promise<boolean> {
     let any = false;
     for (const name of await list(join(upper, rel))) {
@@ -76,7 +92,7 @@ export async function overlayChanges(upper: string, lowers: string[]): Promise<C
         any = true;
         continue;
       }
-      const below = await lookupLower(lowers, childRel);
+      const below = await lookupLower(lowers, childRel, memo);
       if (!st.isDirectory()) {
         out.push({ kind: below ? 'C' : 'A', path: childRel });
         any = true;

@@ -55,11 +55,15 @@ export async function mountAll(mounts: Mount[], target: string): Promise<void> {
   }
 }
 
-/** Unmount everything mounted at `target` (stacked mounts too); lazily when busy. No-op when nothing is mounted. */
-export async function unmount(target: string): Promise<void> {
+/**
+ * Unmount everything mounted at `target` (stacked mounts too); lazily when busy, or always with
+ * `lazy` (a detach returns at once: for short-lived mounts nobody else holds). No-op when nothing
+ * is mounted.
+ */
+export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
   for (let i = 0; i < 64; i++) {
     try {
-      umount(target);
+      umount(target, opts.lazy ? MNT_DETACH : 0);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       if (err.code === 'EINVAL' || err.code === 'ENOENT') return; // not a mount point (any more)

@@ -71,12 +71,24 @@ export class ContentStore {
     const h = createHash('sha256');
     let size = 0;
     try {
+      // small chunks (a layer tar streams a 512-byte header per entry) are written in batches:
+      // one awaited write per chunk cost more than the hashing
+      let pending: Uint8Array[] = [];
+      let pendingBytes = 0;
+      const flush = async (): Promise<void> => {
+        if (pending.length) await fh.writev(pending);
+        pending = [];
+        pendingBytes = 0;
+      };
       for await (const chunk of source) {
         signal?.throwIfAborted();
         h.update(chunk);
         size += chunk.length;
-        await fh.write(chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= 1 << 20 || pending.length >= 1024) await flush();
       }
+      await flush();
       await fh.sync();
     } catch (err) {
       await fh.close();

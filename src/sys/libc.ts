@@ -63,15 +63,18 @@ export function lsetxattr(path: string, name: string, value: Buffer): void {
   check(_lsetxattr(path, name, value, value.length, 0) as number, 'lsetxattr', path);
 }
 /** The xattr's value, or undefined when it is not set. */
+// One scratch buffer for every call (the largest value Linux allows): a fresh 64 KiB zero-filled
+// buffer per call cost more than the syscall itself when walking a layer.
+const XATTR_SCRATCH = Buffer.allocUnsafe(65536);
+
 export function lgetxattr(path: string, name: string): Buffer | undefined {
-  const buf = Buffer.alloc(65536);
-  const n = Number(_lgetxattr(path, name, buf, buf.length));
+  const n = Number(_lgetxattr(path, name, XATTR_SCRATCH, XATTR_SCRATCH.length));
   if (n < 0) {
     const e = errno();
     if (e === 61 || e === 95) return undefined;
     throw new SysError('lgetxattr', e, CODES[e] ?? `E${e}`, path);
   }
-  return buf.subarray(0, n);
+  return Buffer.from(XATTR_SCRATCH.subarray(0, n));
 }
 export function llistxattr(path: string): string[] {
   const buf = Buffer.alloc(65536);

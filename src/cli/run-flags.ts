@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { ContainerCreateRequest, DeviceMapping, HealthConfig, HostConfig, Mount, PortBinding, Ulimit } from '../api/index.ts';
+import type { ContainerCreateRequest, DeviceMapping, EndpointSettings, HealthConfig, HostConfig, Mount, PortBinding, Ulimit } from '../api/index.ts';
 import { UsageError } from './errors.ts';
 import { keyValueMap, listOption, memSwapBytes, nanoCpus, parseGoDuration, parseGoInt, ramInBytes, valueOption } from './opts.ts';
 
@@ -51,8 +51,14 @@ export interface RunFlags {
   shmSize?: number;
   oomKillDisable?: boolean;
   oomScoreAdj?: number;
-  network?: string;
-  net?: string;
+  network: string[];
+  net: string[];
+  networkAlias: string[];
+  netAlias: string[];
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
+  linkLocalIp: string[];
   dns: string[];
   dnsSearch: string[];
   dnsOption: string[];
@@ -117,8 +123,9 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
     .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
     .option('--oom-kill-disable', 'Disable OOM Killer')
-    .option('--network <network>', 'Connect a container to a network')
-    .option('--net <network>', 'Connect a container to a network')
+    .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--ip6 <string>', 'IPv6 address (e.g., 2001:db8::33)')
+    .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
     .option('-P, --publish-all', 'Publish all exposed ports to random ports')
     .option('--sig-proxy', 'Proxy received signals to the process', true)
     .option('--no-sig-proxy', 'Do not proxy received signals to the process')
@@ -152,6 +159,11 @@ export function addContainerFlags(cmd: Command): Command {
   listOption(cmd, '-p, --publish <list>', "Publish a container's port(s) to the host");
   listOption(cmd, '--expose <list>', 'Expose a port or a range of ports');
   listOption(cmd, '--link <list>', 'Add link to another container');
+  listOption(cmd, '--network <network>', 'Connect a container to a network');
+  listOption(cmd, '--net <network>', 'Connect a container to a network');
+  listOption(cmd, '--network-alias <list>', 'Add network-scoped alias for the container');
+  listOption(cmd, '--net-alias <list>', 'Add network-scoped alias for the container');
+  listOption(cmd, '--link-local-ip <list>', 'Container IPv4/IPv6 link-local addresses');
   listOption(cmd, '--device <list>', 'Add a host device to the container');
   listOption(cmd, '--group-add <list>', 'Add additional groups to join');
   listOption(cmd, '--sysctl <map>', 'Sysctl options', validateKeyValue);
@@ -586,7 +598,7 @@ export function buildCreateRequest(
   const securityOpt = flags.securityOpt.map((o) => loadSeccomp(o));
   const restart = parseRestartPolicy(flags.restart ?? 'no');
   const healthcheck = healthConfigFrom(flags);
-  const network = flags.network ?? flags.net ?? 'default';
+  const { mode: network, endpoints } = networkEndpoints(flags);
   const logConfig = { Type: flags.logDriver ?? '', Config: keyValueMap(flags.logOpt) };
 
   const hostConfig: HostConfig = {
@@ -682,9 +694,89 @@ export function buildCreateRequest(
     ...(flags.stopSignal ? { StopSignal: flags.stopSignal } : {}),
     ...(flags.stopTimeout !== undefined ? { StopTimeout: flags.stopTimeout } : {}),
     HostConfig: hostConfig,
-    NetworkingConfig: { EndpointsConfig: {} },
+    NetworkingConfig: { EndpointsConfig: endpoints },
   };
   return { body, name: flags.name, platform: flags.platform, pull };
+}
+
+/** One `--network` value: a name, or docker's advanced `name=n,alias=a,ip=…,mac-address=…` form. */
+interface NetworkAttachment {
+  target: string;
+  aliases: string[];
+  ip: string;
+  ip6: string;
+  mac: string;
+  linkLocalIps: string[];
+  driverOpts: Record<string, string>;
+}
+
+function parseNetworkOpt(v: string): NetworkAttachment {
+  const n: NetworkAttachment = { target: v, aliases: [], ip: '', ip6: '', mac: '', linkLocalIps: [], driverOpts: {} };
+  if (!v.includes('=')) return n;
+  n.target = '';
+  for (const field of v.split(',')) {
+    const i = field.indexOf('=');
+    const key = (i < 0 ? field : field.slice(0, i)).toLowerCase();
+    const val = i < 0 ? '' : field.slice(i + 1);
+    if (i < 0) throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--network" flag: invalid field '${field}' must be a key=value pair`);
+    if (key === 'name') n.target = val;
+    else if (key === 'alias') n.aliases.push(val);
+    else if (key === 'ip') n.ip = val;
+    else if (key === 'ip6') n.ip6 = val;
+    else if (key === 'mac-address') n.mac = val;
+    else if (key === 'link-local-ip') n.linkLocalIps.push(val);
+    else if (key === 'driver-opt') {
+      const j = val.indexOf('=');
+      n.driverOpts[j < 0 ? val : val.slice(0, j)] = j < 0 ? '' : val.slice(j + 1);
+    } else throw new UsageError(`invalid argument ${JSON.stringify(v)} for "--network" flag: invalid field key ${key}`);
+  }
+  return n;
+}
+
+const isUserDefined = (mode: string): boolean => !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
+
+/**
+ * HostConfig.NetworkMode and NetworkingConfig.EndpointsConfig as the docker CLI 28 builds them
+ * (parseNetworkOpts): --network-alias, --ip, --ip6, --mac-address and --link-local-ip go to the
+ * first network; a single network without options sends no endpoint.
+ */
+export function networkEndpoints(flags: RunFlags): { mode: string; endpoints: Record<string, EndpointSettings> } {
+  const given = [...(flags.network ?? []), ...(flags.net ?? [])].map(parseNetworkOpt);
+  const implicit = !given.length;
+  if (implicit) given.push(parseNetworkOpt('default'));
+  const aliases = [...(flags.networkAlias ?? []), ...(flags.netAlias ?? [])];
+  const first = given[0]!;
+  if (first.aliases.length && aliases.length) throw new UsageError('conflicting options: cannot specify both --network-alias and per-network alias');
+  if (first.ip && flags.ip) throw new UsageError('conflicting options: cannot specify both --ip and per-network IPv4 address');
+  if (first.ip6 && flags.ip6) throw new UsageError('conflicting options: cannot specify both --ip6 and per-network IPv6 address');
+  if (first.mac && flags.macAddress) throw new UsageError('conflicting options: cannot specify both --mac-address and per-network MAC address');
+  if (aliases.length && !isUserDefined(first.target)) throw new UsageError('network-scoped aliases are only supported for user-defined networks');
+  if (flags.macAddress && !/^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i.test(flags.macAddress)) throw new UsageError(`${flags.macAddress} is not a valid mac address`);
+  if (aliases.length) first.aliases = aliases;
+  if (flags.ip) first.ip = flags.ip;
+  if (flags.ip6) first.ip6 = flags.ip6;
+  if (flags.macAddress) first.mac = flags.macAddress;
+  if (flags.linkLocalIp?.length) first.linkLocalIps = [...flags.linkLocalIp];
+  const endpoints: Record<string, EndpointSettings> = {};
+  let user = false;
+  let nonUser = false;
+  for (const [i, n] of given.entries()) {
+    if (isUserDefined(n.target)) user = true;
+    else nonUser = true;
+    if (endpoints[n.target]) throw new UsageError(`network ${JSON.stringify(n.target)} is specified multiple times`);
+    const links = i === 0 && isUserDefined(n.target) && flags.link.length ? [...flags.link] : null;
+    const empty = !n.aliases.length && !n.ip && !n.ip6 && !n.mac && !n.linkLocalIps.length && !Object.keys(n.driverOpts).length && !links;
+    // compat: the CLI omits the zero-valued endpoint of a lone network (berth omits the implicit default's too)
+    if (empty && given.length === 1) continue;
+    endpoints[n.target] = {
+      IPAMConfig: n.ip || n.ip6 || n.linkLocalIps.length ? { IPv4Address: n.ip, IPv6Address: n.ip6, ...(n.linkLocalIps.length ? { LinkLocalIPs: n.linkLocalIps } : {}) } : null,
+      Links: links, Aliases: n.aliases.length ? n.aliases : null, MacAddress: n.mac,
+      DriverOpts: Object.keys(n.driverOpts).length ? n.driverOpts : null,
+      NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+    };
+  }
+  if (user && nonUser) throw new UsageError('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
+  return { mode: implicit ? 'default' : first.target, endpoints };
 }
 
 /** Splits `-v` on colons, keeping Windows-free unix semantics: `src:dst[:mode]`. */

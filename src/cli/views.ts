@@ -1,6 +1,6 @@
 // Per-verb formatter contexts: the fields docker's formatter package offers to `--format`
 // templates (`{{.ID}}`, `{{.Ports}}`, `{{.Label "x"}}`), with its default table formats and headers.
-import type { ContainerStats, ContainerSummary, HistoryResponseItem, ImageSummary, Port, Volume } from '../api/index.ts';
+import type { ContainerStats, ContainerSummary, HistoryResponseItem, ImageSummary, Network, Port, Volume } from '../api/index.ts';
 import { bytesSize, ellipsis, humanSize, renderFormat, timeAgo, truncateId } from './format/index.ts';
 
 /** A formatter context: string fields, `Label(name)`, and `{{json .}}` giving only the fields. */
@@ -32,8 +32,8 @@ function joinLabels(labels: Record<string, string> | null | undefined): string {
     .join(',');
 }
 
-/** Go's time.Time.String() for a local time: `2024-01-02 15:04:05 +0000 UTC`. */
-export function goTimeString(d: Date): string {
+/** Go's time.Time.String() for a local time: `2024-01-02 15:04:05 +0000 UTC` (`frac`: fractional-second digits, `.361`). */
+export function goTimeString(d: Date, frac = ''): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
@@ -43,7 +43,7 @@ export function goTimeString(d: Date): string {
     zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
     if (/^GMT/.test(zone)) zone = `${sign}${p(Math.floor(abs / 60))}`;
   }
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${p(Math.floor(abs / 60))}${p(abs % 60)} ${zone}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${frac} ${sign}${p(Math.floor(abs / 60))}${p(abs % 60)} ${zone}`;
 }
 
 /** Go's time.RFC3339 in local time: `2024-01-02T15:04:05Z` or `…+02:00`. */
@@ -304,6 +304,39 @@ export function volumeView(v: Volume): View {
       Status: 'N/A',
     },
     v.Labels,
+  );
+}
+
+// ------------------------------------------------------------------------------------- networks
+
+export const NETWORK_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
+export const NETWORK_HEADERS: Record<string, string> = {
+  ID: 'NETWORK ID',
+  Name: 'NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  IPv4: 'IPV4',
+  IPv6: 'IPV6',
+  Internal: 'INTERNAL',
+  Labels: 'LABELS',
+  CreatedAt: 'CREATED AT',
+};
+
+export function networkView(n: Network, noTrunc: boolean): View {
+  return view(
+    {
+      ID: noTrunc ? n.Id ?? '' : truncateId(n.Id ?? ''),
+      Name: n.Name ?? '',
+      Driver: n.Driver ?? '',
+      Scope: n.Scope ?? '',
+      IPv4: String(!!n.EnableIPv4),
+      IPv6: String(!!n.EnableIPv6),
+      Internal: String(!!n.Internal),
+      Labels: joinLabels(n.Labels),
+      // compat: Go prints the fraction of a second it parsed, without trailing zeros
+      CreatedAt: n.Created ? goTimeString(new Date(n.Created), (/\.(\d+)/.exec(n.Created)?.[1] ?? '').replace(/0+$/, '').replace(/^(?=\d)/, '.')) : '',
+    },
+    n.Labels,
   );
 }
 

@@ -56,7 +56,8 @@ export function messageFromBody(status: number, body: string): string {
       const parsed = JSON.parse(text) as unknown;
       if (typeof parsed === 'object' && parsed !== null) {
         const m = (parsed as { message?: unknown }).message;
-        if (typeof m === 'string') return m;
+        // compat: the docker client trims the daemon's message (strings.TrimSpace)
+        if (typeof m === 'string') return m.trim();
       }
     } catch {
       // not JSON after all: use the text

@@ -15,9 +15,9 @@ import {
 import type { EventBus } from './events.ts';
 import type { ImageService } from './images.ts';
 import type { VolumeService } from './volumes.ts';
-import { linkEnv, type LinkTarget, type NetworkService } from './networks.ts';
+import { endpointRequests, linkEnv, networkNameOf, planEndpoints, resolvConfFor, validateEndpointConfig, type LinkTarget, type NetworkService } from './networks.ts';
 import { canPause, canRemove, canStart, canUnpause, isRunning } from './lifecycle.ts';
-import { ZERO_TIME, type ContainerRecord, type ContainerSpec, type MountPoint, type Resources } from './model.ts';
+import { ZERO_TIME, attachmentsOf, type ContainerRecord, type ContainerSpec, type EndpointConfig, type MountPoint, type Resources } from './model.ts';
 import { resolveUser } from '../runtime/index.ts';
 import { LogRotator, logSettings, readLog, readLogBatches, rotateLog, type LogBatch } from './logs.ts';
 import { buildRuntimeSpec, seccompOf, type HostLimits } from './spec-input.ts';
@@ -199,6 +199,7 @@ export class ContainerService {
     if (policy.name === 'on-failure' && policy.maximumRetryCount < 0) throw invalid('invalid restart policy: maximum retry count cannot be negative');
     if (policy.name !== 'on-failure' && policy.maximumRetryCount > 0 && policy.name !== '') throw invalid(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
     validateHealthcheck(spec.healthcheck ?? null);
+    const netConfig = planEndpoints(spec);
     const healthcheck = mergeHealthcheck(spec.healthcheck ?? null, healthFromImage(ic.Healthcheck));
 
     const id = newId();
@@ -231,6 +232,7 @@ export class ContainerService {
       logPath: join(dir, `${id}-json.log`),
       hostsPath: join(dir, 'hosts'), resolvConfPath: join(dir, 'resolv.conf'), hostnamePath: join(dir, 'hostname'),
       cgroupsPath: `${this.d.cgroupParent}/${id}`,
+      netConfig,
     };
     this.#save(rec);
     this.d.events.emit('container', 'create', id, { image: spec.image, name, ...rec.labels });
@@ -330,7 +332,8 @@ export class ContainerService {
       await this.#populateVolumes(rec, rootfs);
       const netns = this.#netns(rec);
       // address and host ports first: a port in use fails the start before anything runs
-      rec.network = await this.d.networks?.attach(rec);
+      delete rec.network;
+      rec.networks = (await this.d.networks?.attach(rec)) ?? [];
       const links = this.#links(rec);
       await this.#writeEtcFiles(rec, netns.kind === 'host', links);
       const user = await resolveUser(rootfs, rec.user, rec.spec.host.groupAdd);
@@ -349,7 +352,7 @@ export class ContainerService {
       const io = { tty: rec.spec.tty, stdin: rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce && !rec.spec.tty, logPath: log.driver === 'none' ? '' : rec.logPath };
       const { pid } = await this.d.monitor.create(id, bundle, io);
       // the runtime made the namespace; the process has not started yet, so it first sees eth0 up
-      if (rec.network) await this.d.networks?.connect(rec, rec.network, pid);
+      if (rec.networks?.length) await this.d.networks?.connect(rec, rec.networks, pid);
       const pending = this.#pendingAttach.get(id) ?? [];
       this.#pendingAttach.delete(id);
       await Promise.all(pending.map((connect) => connect(this.d.monitor.attachSocket(bundle)).catch(() => {})));
@@ -366,6 +369,7 @@ export class ContainerService {
       await removeCgroup(rec.cgroupsPath, this.d.cgroupVersion);
       await this.d.networks?.disconnect(rec).catch(() => {});
       delete rec.network;
+      delete rec.networks;
       const msg = err instanceof Error ? err.message : String(err);
       rec.state = { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, error: msg, exitCode: exitCodeForStartError(msg), pid: 0 };
       this.#save(rec);
@@ -392,7 +396,7 @@ export class ContainerService {
       if (other.state.status !== 'running') throw conflict(`cannot join network namespace of a non running container: container ${other.id} is ${other.state.status}`);
       return { kind: 'path', path: `/proc/${other.state.pid}/ns/net` };
     }
-    // none, bridge, default: the runtime makes a namespace with lo; for bridge, NetworkService.connect adds eth0
+    // none, bridge, user networks: the runtime makes a namespace with lo; NetworkService.connect adds eth0, eth1, …
     return { kind: 'private' };
   }
 
@@ -408,13 +412,16 @@ export class ContainerService {
 
   /** `--link name:alias` targets: running containers with an address on the default bridge. */
   #links(rec: ContainerRecord): LinkTarget[] {
+    // compat: legacy links exist on the default bridge only; elsewhere dockerd ignores HostConfig.Links
+    if (rec.spec.host.links.length && !attachmentsOf(rec).some((a) => a.networkName === 'bridge')) return [];
     return rec.spec.host.links.map((l) => {
       const [ref = '', alias = ref] = l.replace(/^\//, '').split(':');
       const other = this.get(ref);
       const as = alias.replace(/^.*\//, '');
       if (!isRunning(other.state.status)) throw invalid(`Cannot link to a non running container: /${other.name} AS /${rec.name}/${as}`);
-      if (!other.network) throw invalid(`Cannot link to /${other.name}, as it does not belong to the default network`);
-      return { alias: as, name: other.name, id: other.id, ip: other.network.endpoint.ip, exposedPorts: other.exposedPorts, env: other.env };
+      const ep = attachmentsOf(other).find((a) => a.networkName === 'bridge');
+      if (!ep) throw invalid(`Cannot link to /${other.name}, as it does not belong to the default network`);
+      return { alias: as, name: other.name, id: other.id, ip: ep.endpoint.ip, exposedPorts: other.exposedPorts, env: other.env };
     });
   }
 
@@ -432,21 +439,19 @@ export class ContainerService {
       hosts += `${addr === 'host-gateway' ? (this.d.networks?.gateway || '127.0.0.1') : addr}\t${h.slice(0, i)}\n`;
     }
     for (const l of links) hosts += `${l.ip}\t${l.alias} ${l.id.slice(0, 12)} ${l.name}\n`;
-    if (!hostNet) hosts += `${rec.network?.endpoint.ip ?? '127.0.1.1'}\t${hostname === rec.hostname ? rec.hostname : `${hostname} ${rec.hostname}`}\n`;
+    if (!hostNet) hosts += `${attachmentsOf(rec)[0]?.endpoint.ip ?? '127.0.1.1'}\t${hostname === rec.hostname ? rec.hostname : `${hostname} ${rec.hostname}`}\n`;
     await writeFile(rec.hostsPath, hosts);
-    let resolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    // compat: like docker, drop loopback resolvers the container cannot reach (it has its own lo)
-    if (!hostNet) resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n');
-    if (s.dns.length || s.dnsSearch.length || s.dnsOptions.length) {
-      const lines = resolv.split('\n').filter((l) => !(s.dns.length && /^\s*nameserver/.test(l)) && !(s.dnsSearch.length && /^\s*(search|domain)/.test(l)) && !(s.dnsOptions.length && /^\s*options/.test(l)));
-      resolv = [
-        ...lines.filter(Boolean),
-        ...s.dns.map((d) => `nameserver ${d}`),
-        ...(s.dnsSearch.length ? [`search ${s.dnsSearch.join(' ')}`] : []),
-        ...(s.dnsOptions.length ? [`options ${s.dnsOptions.join(' ')}`] : []),
-      ].join('\n');
-    }
-    await writeFile(rec.resolvConfPath, resolv.endsWith('\n') ? resolv : `${resolv}\n`);
+    await this.#writeResolvConf(rec, hostNet);
+  }
+
+  /**
+   * resolv.conf: the embedded DNS when one of the container's networks has it, else the host's.
+   * Rewritten in place (the bind mount follows the inode) when networks change at runtime.
+   */
+  async #writeResolvConf(rec: ContainerRecord, hostNet: boolean): Promise<void> {
+    const host = this.d.networks ? await this.d.networks.hostResolvConf() : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    const embedded = hostNet ? undefined : this.d.networks?.dnsServerFor(attachmentsOf(rec));
+    await writeFile(rec.resolvConfPath, resolvConfFor(host, rec.spec.host, { hostNet, embedded, hostPath: this.d.networks?.resolvConfPath }));
   }
 
   /** Copy the image's content at a volume's mount point into a new, empty volume (Docker's copy-up). */
@@ -534,8 +539,9 @@ export class ContainerService {
     await removeCgroup(rec.cgroupsPath, this.d.cgroupVersion);
     if (this.d.networks) {
       await this.d.networks.disconnect(rec);
-      if (rec.network) {
+      if (rec.network || rec.networks) {
         delete rec.network;
+        delete rec.networks;
         this.#save(rec);
       }
     }
@@ -819,7 +825,70 @@ export class ContainerService {
       const old = r.name;
       r.name = newName;
       this.#save(r);
+      this.d.networks?.renamed(r);
       this.d.events.emit('container', 'rename', id, { name: newName, oldName: `/${old}` });
+    });
+  }
+
+  // ---------- networks ----------
+
+  /**
+   * `network connect`: a running container gets its interface now, any other one when it next
+   * starts. forbidden when already connected, conflict for host, none and container: modes (dockerd's texts).
+   */
+  async connectNetwork(idOrName: string, network: string, config: EndpointConfig): Promise<void> {
+    const nets = this.d.networks;
+    if (!nets) throw new BerthError('not-implemented', 'networking is disabled');
+    const id = this.resolve(idOrName);
+    const n = nets.get(network);
+    await this.#locks.with(id, async () => {
+      const rec = await this.#sync(id);
+      const mode = networkNameOf(rec.spec.host.networkMode);
+      if (n.driver !== 'bridge' || mode === 'host') throw conflict('container cannot be disconnected from host network or connected to host network');
+      if (mode.startsWith('container:')) throw conflict('container sharing network namespace with another container or host cannot be connected to any other network');
+      if (mode === 'none') throw conflict('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      validateEndpointConfig(n.name, config);
+      const reqs = endpointRequests(rec);
+      if (reqs.some((r) => r.network === n.name || r.network === n.id) || attachmentsOf(rec).some((a) => a.networkId === n.id)) {
+        throw new BerthError('forbidden', `endpoint with name ${rec.name} already exists in network ${n.name}`);
+      }
+      const live = (rec.state.status === 'running' || rec.state.status === 'paused') && rec.state.pid > 0;
+      if (live) {
+        const att = await nets.connectRunning(rec, n.name, config, rec.state.pid);
+        rec.networks = [...attachmentsOf(rec), att];
+        delete rec.network;
+      }
+      rec.netConfig = [...reqs, { network: n.name, config }];
+      this.#save(rec);
+      if (live) await this.#writeResolvConf(rec, false);
+    });
+  }
+
+  /**
+   * `network disconnect`: the interface of a running container goes now; a stopped one leaves the
+   * network's list. internal (dockerd's plain error) when the container is not connected.
+   */
+  async disconnectNetwork(idOrName: string, network: string, _opts: { force?: boolean } = {}): Promise<void> {
+    const nets = this.d.networks;
+    if (!nets) throw new BerthError('not-implemented', 'networking is disabled');
+    const id = this.resolve(idOrName);
+    const n = nets.get(network);
+    await this.#locks.with(id, async () => {
+      const rec = await this.#sync(id);
+      if (n.driver !== 'bridge') throw conflict('container cannot be disconnected from host network or connected to host network');
+      const reqs = endpointRequests(rec);
+      const att = attachmentsOf(rec).find((a) => a.networkId === n.id);
+      const kept = reqs.filter((r) => r.network !== n.name && r.network !== n.id);
+      if (kept.length === reqs.length && !att) throw new BerthError('internal', `container ${rec.id} is not connected to network ${n.name}`);
+      const live = (rec.state.status === 'running' || rec.state.status === 'paused') && rec.state.pid > 0;
+      if (att && live) {
+        await nets.disconnectRunning(rec, att, rec.state.pid);
+        rec.networks = attachmentsOf(rec).filter((a) => a !== att);
+        delete rec.network;
+      }
+      rec.netConfig = kept;
+      this.#save(rec);
+      if (att && live) await this.#writeResolvConf(rec, false);
     });
   }
 

@@ -66,6 +66,8 @@ export interface ContainerSpec {
   stopTimeout: number | null;
   /** The request's healthcheck; null = none given (the image's applies). Absent in records made before health checks. */
   healthcheck?: HealthConfig | null;
+  /** NetworkingConfig.EndpointsConfig by network name or id (`default` = the NetworkMode's). Absent in older records. */
+  endpoints?: Record<string, EndpointConfig>;
   host: {
     binds: string[];
     mounts: MountSpec[];
@@ -158,8 +160,23 @@ export interface ContainerRecord {
   hostnamePath: string;
   /** The cgroup path passed to the runtime. */
   cgroupsPath: string;
-  /** The container's network attachment while it runs on a bridge network; absent otherwise. */
+  /**
+   * The networks the container joins when it starts, in order (eth0 first), by network name, with
+   * what was asked for on each; `network connect`/`disconnect` change it. Absent in records made
+   * before user-defined networks: then the NetworkMode's network alone.
+   */
+  netConfig?: { network: string; config: EndpointConfig }[];
+  /** The container's endpoints while it runs (eth0 first); absent or empty otherwise. */
+  networks?: NetworkAttachment[];
+  /** @deprecated the one endpoint of records made before user-defined networks; read through attachmentsOf(). */
   network?: NetworkAttachment;
+}
+
+/** What a client asked for on one network (an EndpointsConfig entry: --network-alias, --ip, --mac-address). */
+export interface EndpointConfig {
+  aliases: string[];
+  ipv4Address: string;
+  macAddress: string;
 }
 
 /** A container's endpoint on a network and the host ports published to it. */
@@ -168,8 +185,16 @@ export interface NetworkAttachment {
   networkName: string;
   endpointId: string;
   endpoint: Endpoint;
+  /** Host ports published to this endpoint (only the endpoint with the default route has any). */
   ports: PublishedPort[];
+  /** Network-scoped aliases (user-defined networks). */
+  aliases?: string[];
+  /** The address was asked for (`--ip`): inspect shows it as IPAMConfig. */
+  requestedIp?: string;
 }
+
+/** A container's endpoints, whatever the age of its record. */
+export const attachmentsOf = (r: ContainerRecord): NetworkAttachment[] => r.networks ?? (r.network ? [r.network] : []);
 
 /** A network as the engine keeps it (the default `bridge`, `host`, `none`, user networks). */
 export interface NetworkRecord {
@@ -187,6 +212,8 @@ export interface NetworkRecord {
   internal: boolean;
   labels: Record<string, string>;
   options: Record<string, string>;
+  /** The subnet came from the request (`--subnet`): only then may containers ask for an address. */
+  userSubnet?: boolean;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

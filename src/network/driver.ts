@@ -21,10 +21,16 @@ export interface NetworkDriver {
   readonly name: string;
   /** Create or repair the network's host side (idempotent). internal when the host refuses. */
   setup(): Promise<void>;
-  /** Plug `ep` into the namespace at `netnsPath`; interfaces are up and routed when it resolves. */
-  join(ep: Endpoint, netnsPath: string): Promise<void>;
-  /** Unplug `ep` (idempotent: an endpoint whose namespace is gone is fine). */
-  leave(ep: Endpoint): Promise<void>;
+  /**
+   * Plug `ep` into the namespace at `netnsPath`; interfaces are up when it resolves, with the
+   * default route through `ep.gateway` unless `defaultRoute` is false.
+   */
+  join(ep: Endpoint, netnsPath: string, opts?: { defaultRoute?: boolean }): Promise<void>;
+  /**
+   * Unplug `ep` (idempotent: an endpoint whose namespace is gone is fine). Without `wait` the
+   * deletion may finish after it resolves (a dying namespace takes the pair with it anyway).
+   */
+  leave(ep: Endpoint, opts?: { wait?: boolean }): Promise<void>;
   /** Remove host-side interfaces of this network that are not in `keep` (after a crash). */
   prune(keep: ReadonlySet<string>): Promise<string[]>;
 }

@@ -7,3 +7,5 @@ export * from './netlink.ts';
 export * from './bridge/bridge-driver.ts';
 export * from './host/host-driver.ts';
 export * from './none/none-driver.ts';
+export * from './dns.ts';
+export * from './dns-server.ts';

@@ -28,7 +28,8 @@ const JUMPS = (c: ReturnType<typeof chainNames>): [table: string, chain: string,
  */
 export class IptablesFirewall {
   readonly chains: ReturnType<typeof chainNames>;
-  constructor(readonly bridge: string, readonly subnet: string) {
+  /** `internal`: no NAT and no forwarding in or out of the bridge (`network create --internal`). */
+  constructor(readonly bridge: string, readonly subnet: string, readonly opts: { internal?: boolean } = {}) {
     this.chains = chainNames(bridge);
   }
 
@@ -52,25 +53,36 @@ export class IptablesFirewall {
   async rebuild(forwards: readonly PortForward[]): Promise<void> {
     const { dnat, post, fwd } = this.chains;
     const br = this.bridge;
-    const nat = [
-      `:${dnat} - [0:0]`,
-      `:${post} - [0:0]`,
+    const nat = [`:${dnat} - [0:0]`, `:${post} - [0:0]`];
+    const filter = [`:${fwd} - [0:0]`];
+    if (this.opts.internal) {
+      // compat: dockerd's internal network: containers talk to each other and to nothing else
+      filter.push(`-A ${fwd} -i ${br} -o ${br} -j ACCEPT`, `-A ${fwd} -i ${br} -j DROP`, `-A ${fwd} -o ${br} -j DROP`);
+      await restore(['*nat', ...nat, 'COMMIT', '*filter', ...filter, 'COMMIT']);
+      await this.#jump();
+      return;
+    }
+    nat.push(
       // outbound: the subnet leaves through the host's address
       `-A ${post} -s ${this.subnet} ! -o ${br} -j MASQUERADE`,
       // 127.0.0.1:port DNATed to a container (route_localnet on the bridge): the reply must come back to the host
       `-A ${post} -o ${br} -m addrtype --src-type LOCAL -j MASQUERADE`,
-    ];
-    const filter = [
-      `:${fwd} - [0:0]`,
+    );
+    filter.push(
       `-A ${fwd} -o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
       `-A ${fwd} -i ${br} -j ACCEPT`,
-    ];
+    );
     const perPort = forwards.map((f) => this.#portRules(f, '-A'));
     nat.push(...perPort.flatMap((r) => r.nat));
     filter.push(...perPort.flatMap((r) => r.filter));
     // compat: like dockerd, only published ports of the bridge are reachable from outside
     filter.push(`-A ${fwd} ! -i ${br} -o ${br} -j DROP`);
     await restore(['*nat', ...nat, 'COMMIT', '*filter', ...filter, 'COMMIT']);
+    await this.#jump();
+  }
+
+  /** Make sure each built-in chain jumps to this bridge's chains once. */
+  async #jump(): Promise<void> {
     for (const [table, chain, rule] of JUMPS(this.chains)) {
       const has = await run('iptables', ['-w', '-t', table, '-C', chain, ...rule], { allowFail: true });
       if (has.code !== 0) await run('iptables', ['-w', '-t', table, '-I', chain, '1', ...rule]);
@@ -79,14 +91,14 @@ export class IptablesFirewall {
 
   /** Add one container's port forwards (one iptables-restore). */
   async add(f: PortForward): Promise<void> {
-    if (!f.ports.length) return;
+    if (!f.ports.length || this.opts.internal) return;
     const r = this.#portRules(f, '-I');
     await restore(['*nat', ...r.nat, 'COMMIT', '*filter', ...r.filter, 'COMMIT']);
   }
 
   /** Remove one container's port forwards; rules already gone are ignored. */
   async remove(f: PortForward): Promise<void> {
-    if (!f.ports.length) return;
+    if (!f.ports.length || this.opts.internal) return;
     const r = this.#portRules(f, '-D');
     try {
       await restore(['*nat', ...r.nat, 'COMMIT', '*filter', ...r.filter, 'COMMIT']);
@@ -110,6 +122,44 @@ export class IptablesFirewall {
       await run('iptables', ['-w', '-t', table, '-F', chain], { allowFail: true });
       await run('iptables', ['-w', '-t', table, '-X', chain], { allowFail: true });
     }
+  }
+}
+
+/** One of this daemon's bridges, as isolation needs it. */
+export interface IsolatedBridge {
+  bridge: string;
+  internal: boolean;
+}
+
+/**
+ * Docker's DOCKER-ISOLATION chains, in one chain of berth's own per daemon: traffic from one of
+ * its bridges to another is dropped, and nothing crosses the border of an internal network. It
+ * holds only DROPs and sits first in FORWARD, before any bridge's ACCEPTs.
+ */
+export class IsolationFirewall {
+  constructor(readonly chain: string) {}
+
+  /** Refill the chain for `bridges` and put the jump to it first in FORWARD (one iptables-restore, ~15 ms). */
+  async apply(bridges: readonly IsolatedBridge[]): Promise<void> {
+    const c = this.chain;
+    const lines = [`:${c} - [0:0]`];
+    for (const a of bridges) {
+      if (a.internal) lines.push(`-A ${c} -i ${a.bridge} ! -o ${a.bridge} -j DROP`, `-A ${c} ! -i ${a.bridge} -o ${a.bridge} -j DROP`);
+      for (const b of bridges) if (b !== a && !a.internal && !b.internal) lines.push(`-A ${c} -i ${a.bridge} -o ${b.bridge} -j DROP`);
+    }
+    await restore(['*filter', ...lines, 'COMMIT']);
+    const rules = (await run('iptables', ['-w', '-S', 'FORWARD'])).stdout.split('\n').filter((l) => l.startsWith('-A '));
+    if (rules[0] === `-A FORWARD -j ${c}`) return;
+    // it may sit lower (another bridge's jump went in first since): move it up
+    for (let i = 0; i < 8; i++) if ((await run('iptables', ['-w', '-D', 'FORWARD', '-j', c], { allowFail: true })).code !== 0) break;
+    await run('iptables', ['-w', '-I', 'FORWARD', '1', '-j', c]);
+  }
+
+  /** Remove the jump and the chain (idempotent). */
+  async teardown(): Promise<void> {
+    for (let i = 0; i < 8; i++) if ((await run('iptables', ['-w', '-D', 'FORWARD', '-j', this.chain], { allowFail: true })).code !== 0) break;
+    await run('iptables', ['-w', '-F', this.chain], { allowFail: true });
+    await run('iptables', ['-w', '-X', this.chain], { allowFail: true });
   }
 }
 

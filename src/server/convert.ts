@@ -1,6 +1,7 @@
 // Engine records ⇄ Engine API wire objects (v1.45 casing). Request bodies enter as `unknown` and are validated here.
 import { BerthError, humanDuration, shortId } from '../common/index.ts';
-import type { ContainerRecord, ContainerSpec, HealthConfig, ImageView, MountSpec, NetworkRecord, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
+import type { ContainerRecord, ContainerSpec, EndpointConfig, HealthConfig, ImageView, MountSpec, NetworkAttachment, NetworkCreateRequest, NetworkRecord, Resources, VolumeRecord, EngineEvent } from '../engine/index.ts';
+import { attachmentsOf, dnsNamesOf, endpointRequests, isPredefinedNetwork } from '../engine/index.ts';
 import type * as W from '../api/index.ts';
 
 const bad = (m: string): BerthError => new BerthError('invalid-argument', m);
@@ -108,6 +109,7 @@ export function specFromCreate(body: unknown): ContainerSpec {
     stopSignal: str(c.StopSignal, 'StopSignal'),
     stopTimeout,
     healthcheck: healthcheckFrom(c.Healthcheck),
+    endpoints: endpointsFrom(obj(c.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, str(c.MacAddress, 'MacAddress'), str(h.NetworkMode, 'NetworkMode') || 'default'),
     host: {
       binds: strs(h.Binds, 'Binds'),
       mounts: mounts.map((m: unknown): MountSpec => {
@@ -142,6 +144,45 @@ export function specFromCreate(body: unknown): ContainerSpec {
       logConfig: { type: str(lc.Type, 'LogConfig.Type') || 'json-file', config: strMap(lc.Config, 'LogConfig.Config') },
       consoleSize: consoleSize(h.ConsoleSize),
     },
+  };
+}
+
+/** One EndpointSettings of a request (create's EndpointsConfig, connect's EndpointConfig). */
+export function endpointConfigFrom(v: unknown, what = 'EndpointConfig'): EndpointConfig {
+  const o = obj(v, what);
+  const ipam = obj(o.IPAMConfig, `${what}.IPAMConfig`);
+  if (str(ipam.IPv6Address, 'IPv6Address')) throw new BerthError('not-implemented', 'IPv6 addresses are not supported by berth');
+  return { aliases: strs(o.Aliases, `${what}.Aliases`), ipv4Address: str(ipam.IPv4Address, 'IPv4Address'), macAddress: str(o.MacAddress, `${what}.MacAddress`) };
+}
+
+/** NetworkingConfig.EndpointsConfig by network; a deprecated Config.MacAddress goes to the NetworkMode's endpoint. */
+function endpointsFrom(v: unknown, macAddress: string, mode: string): Record<string, EndpointConfig> {
+  const out: Record<string, EndpointConfig> = {};
+  for (const [k, x] of Object.entries(obj(v, 'EndpointsConfig'))) out[k] = endpointConfigFrom(x, `EndpointsConfig.${k}`);
+  if (macAddress) {
+    const key = out[mode] ? mode : out.default ? 'default' : mode;
+    const ep = (out[key] ??= { aliases: [], ipv4Address: '', macAddress: '' });
+    ep.macAddress ||= macAddress;
+  }
+  return out;
+}
+
+/** POST /networks/create body → engine request. */
+export function networkCreateFrom(body: unknown): NetworkCreateRequest {
+  const o = obj(body, 'network config');
+  const ipam = obj(o.IPAM, 'IPAM');
+  const driver = str(ipam.Driver, 'IPAM.Driver');
+  if (driver && driver !== 'default') throw new BerthError('not-found', `plugin "${driver}" not found`);
+  const cfgs = ipam.Config === undefined || ipam.Config === null ? [] : ipam.Config;
+  if (!Array.isArray(cfgs)) throw bad('invalid IPAM.Config: expected a list');
+  return {
+    name: str(o.Name, 'Name'), driver: str(o.Driver, 'Driver'), internal: bool(o.Internal),
+    labels: strMap(o.Labels, 'Labels'), options: strMap(o.Options, 'Options'), enableIPv6: bool(o.EnableIPv6),
+    ipam: cfgs.map((c: unknown) => {
+      const x = obj(c, 'IPAM.Config');
+      if (Object.keys(obj(x.AuxiliaryAddresses, 'AuxiliaryAddresses')).length) throw new BerthError('not-implemented', 'auxiliary addresses are not supported by berth');
+      return { subnet: str(x.Subnet, 'Subnet'), gateway: str(x.Gateway, 'Gateway'), ipRange: str(x.IPRange, 'IPRange') };
+    }),
   };
 }
 
@@ -210,27 +251,43 @@ const isUp = (r: ContainerRecord): boolean => r.state.status === 'running' || r.
 function portMapOf(r: ContainerRecord): W.NetworkSettings['Ports'] {
   if (!isUp(r)) return {};
   const m: Record<string, { HostIp: string; HostPort: string }[] | null> = Object.fromEntries(r.exposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, null]));
-  for (const p of r.network?.ports ?? []) {
+  for (const p of attachmentsOf(r).flatMap((a) => a.ports)) {
     const k = `${p.containerPort}/${p.proto}`;
     (m[k] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
   }
   return m as W.NetworkSettings['Ports'];
 }
 
+/** One entry of NetworkSettings.Networks: the endpoint while it runs, else what was asked for. */
+function endpointSettingsOf(r: ContainerRecord, network: string, a?: NetworkAttachment, want?: EndpointConfig): W.EndpointSettings {
+  const ep = a?.endpoint;
+  const aliases = a ? a.aliases ?? [] : want?.aliases ?? [];
+  const ip = a ? a.requestedIp ?? '' : want?.ipv4Address ?? '';
+  return {
+    IPAMConfig: ip ? { IPv4Address: ip } : null, Links: null, Aliases: aliases.length ? aliases : null,
+    MacAddress: ep?.macAddress ?? want?.macAddress ?? '', DriverOpts: null,
+    NetworkID: a?.networkId ?? '', EndpointID: a?.endpointId ?? '', Gateway: ep?.gateway ?? '', IPAddress: ep?.ip ?? '', IPPrefixLen: ep?.prefixLen ?? 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0,
+    // compat: names the embedded DNS answers to, on user-defined networks only
+    DNSNames: a && !isPredefinedNetwork(network) ? dnsNamesOf(r, aliases) : null,
+  } as unknown as W.EndpointSettings;
+}
+
 function networkSettingsOf(r: ContainerRecord): W.NetworkSettings {
   const mode = r.spec.host.networkMode === 'default' ? 'bridge' : r.spec.host.networkMode;
   const networks: Record<string, W.EndpointSettings> = {};
-  const a = isUp(r) ? r.network : undefined;
-  const ep = a?.endpoint;
-  if (!mode.startsWith('container:')) {
-    networks[mode] = {
-      IPAMConfig: null, Links: null, Aliases: null, MacAddress: ep?.macAddress ?? '', DriverOpts: null,
-      NetworkID: a?.networkId ?? '', EndpointID: a?.endpointId ?? '', Gateway: ep?.gateway ?? '', IPAddress: ep?.ip ?? '', IPPrefixLen: ep?.prefixLen ?? 0,
-      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
-    } as unknown as W.EndpointSettings;
+  const atts = isUp(r) ? attachmentsOf(r) : [];
+  if (atts.length) {
+    for (const a of atts) networks[a.networkName] = endpointSettingsOf(r, a.networkName, a);
+  } else if (mode === 'host' || mode === 'none') {
+    networks[mode] = endpointSettingsOf(r, mode);
+  } else if (!mode.startsWith('container:')) {
+    for (const q of endpointRequests(r)) networks[q.network] = endpointSettingsOf(r, q.network, undefined, q.config);
   }
+  const a = atts.find((x) => x.networkName === 'bridge');
+  const ep = a?.endpoint;
   // compat: the top-level address fields are deprecated but still filled for the default bridge
-  const top = mode === 'bridge' && ep;
+  const top = a && ep;
   return {
     Bridge: '', SandboxID: isUp(r) ? r.id : '', SandboxKey: r.state.pid ? `/proc/${r.state.pid}/ns/net` : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     Ports: portMapOf(r), SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
@@ -243,7 +300,7 @@ function networkSettingsOf(r: ContainerRecord): W.NetworkSettings {
 /** `docker ps` PORTS: published ports, then exposed-only ones without a public side. */
 function summaryPortsOf(r: ContainerRecord): W.Port[] {
   if (!isUp(r)) return [];
-  const published = r.network?.ports ?? [];
+  const published = attachmentsOf(r).flatMap((a) => a.ports);
   const out: W.Port[] = published.map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto }));
   for (const k of r.exposedPorts) {
     const [port = '', proto = 'tcp'] = k.split('/');
@@ -254,14 +311,14 @@ function summaryPortsOf(r: ContainerRecord): W.Port[] {
 
 /** A network as dockerd shows it; `containers` fills `Containers` (inspect only: list sends `{}`). */
 export function toNetwork(n: NetworkRecord, containers: ContainerRecord[] = []): W.Network {
-  const attached = containers.filter((c) => isUp(c) && c.network?.networkId === n.id);
+  const attached = containers.filter(isUp).flatMap((c) => attachmentsOf(c).filter((a) => a.networkId === n.id).map((a) => ({ c, a })));
   return {
     Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: false,
     IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [] },
     Internal: n.internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
-    Containers: Object.fromEntries(attached.map((c) => [c.id, {
-      Name: c.name, EndpointID: c.network!.endpointId, MacAddress: c.network!.endpoint.macAddress,
-      IPv4Address: `${c.network!.endpoint.ip}/${c.network!.endpoint.prefixLen}`, IPv6Address: '',
+    Containers: Object.fromEntries(attached.map(({ c, a }) => [c.id, {
+      Name: c.name, EndpointID: a.endpointId, MacAddress: a.endpoint.macAddress,
+      IPv4Address: `${a.endpoint.ip}/${a.endpoint.prefixLen}`, IPv6Address: '',
     }])),
     Options: n.options, Labels: n.labels,
   } as W.Network;

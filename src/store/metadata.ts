@@ -191,6 +191,10 @@ export class MetadataStore {
   releaseAddresses(owner: string): void {
     this.db.prepare('DELETE FROM ip_allocations WHERE owner = ?').run(owner);
   }
+  /** Release the addresses `owner` holds in one network. */
+  releaseAddress(networkId: string, owner: string): void {
+    this.db.prepare('DELETE FROM ip_allocations WHERE network_id = ? AND owner = ?').run(networkId, owner);
+  }
   listAllocations(): { networkId: string; address: string; owner: string }[] {
     return (this.db.prepare('SELECT network_id, address, owner FROM ip_allocations').all() as { network_id: string; address: string; owner: string }[])
       .map((r) => ({ networkId: r.network_id, address: r.address, owner: r.owner }));

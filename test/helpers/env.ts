@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
-import { IptablesFirewall } from '../../src/network/index.ts';
+import { IptablesFirewall, IsolationFirewall } from '../../src/network/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'dist');
@@ -48,6 +48,17 @@ export class TestDaemon {
     const octet = freeTestOctet();
     this.subnet = `10.213.${octet}.0/24`;
     this.gateway = `10.213.${octet}.1`;
+  }
+
+  /** A bridge name for this daemon's user network number `i` (`-o com.docker.network.bridge.name=…`), ≤ 15 characters. */
+  userBridge(i: number): string {
+    return `${this.bridge}u${i}`;
+  }
+
+  /** A free /24 in 10.214.0.0/16 for a user network of this daemon: `{ subnet, gateway, prefix }` (prefix = `10.214.x.`). */
+  userSubnet(): { subnet: string; gateway: string; prefix: string } {
+    const x = freeTestOctet('10.214');
+    return { subnet: `10.214.${x}.0/24`, gateway: `10.214.${x}.1`, prefix: `10.214.${x}.` };
   }
 
   async start(): Promise<void> {
@@ -115,6 +126,7 @@ export class TestDaemon {
       const ps = await this.docker(['ps', '-aq']).catch(() => undefined);
       const ids = ps?.stdout.split('\n').filter(Boolean) ?? [];
       if (ids.length) await this.docker(['rm', '-f', '-v', ...ids]).catch(() => undefined);
+      await this.docker(['network', 'prune', '-f']).catch(() => undefined);
       await this.stop();
     }
     // anything left by a crashed daemon: containers in the runtime state dir, mounts under the test dir
@@ -125,23 +137,30 @@ export class TestDaemon {
     const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(this.dir)).sort().reverse();
     for (const m of mounts) spawnSync('umount', ['-l', m]);
     await new IptablesFirewall(this.bridge, this.subnet).teardown().catch(() => {});
+    await new IsolationFirewall(`BERTH-${this.bridge}-ISO`).teardown().catch(() => {});
     spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
+    // user networks a crashed daemon left: bridges named after this daemon's and their chains
+    const links = spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout ?? '';
+    for (const br of links.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((b) => b.startsWith(`${this.bridge}u`))) {
+      await new IptablesFirewall(br, '').teardown().catch(() => {});
+      spawnSync('ip', ['link', 'del', br], { stdio: 'ignore' });
+    }
     spawnSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 2 -type d -name '${this.cgroupParent.slice(1)}' -exec sh -c 'find "$1" -depth -type d -exec rmdir {} \\; 2>/dev/null' _ {} \\;`]);
     await rm(this.dir, { recursive: true, force: true });
   }
 }
 
-const usedOctets = new Set<number>();
-/** A third octet for 10.213.x.0/24 that this process has not used and no host route covers. */
-function freeTestOctet(): number {
+const usedOctets = new Set<string>();
+/** A third octet for `<net>.x.0/24` (10.213 or 10.214) that this process has not used and no host route covers. */
+function freeTestOctet(net = '10.213'): number {
   const routes = spawnSync('ip', ['-4', 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout ?? '';
   for (let i = 0; i < 1000; i++) {
     const x = 1 + Math.floor(Math.random() * 254);
-    if (usedOctets.has(x) || routes.includes(`10.213.${x}.`)) continue;
-    usedOctets.add(x);
+    if (usedOctets.has(`${net}.${x}`) || routes.includes(`${net}.${x}.`)) continue;
+    usedOctets.add(`${net}.${x}`);
     return x;
   }
-  throw new Error('no free 10.213.x.0/24 subnet for a test daemon');
+  throw new Error(`no free ${net}.x.0/24 subnet for a test daemon`);
 }
 
 export function runCmd(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeout?: number } = {}): Promise<RunResult> {

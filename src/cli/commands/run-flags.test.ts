@@ -204,3 +204,29 @@ describe('flag value parsers', () => {
     ]);
   });
 });
+
+describe('network flags → HostConfig.NetworkMode and EndpointsConfig (docker CLI 28)', () => {
+  const build = (argv: string[]): ReturnType<typeof buildCreateRequest>['body'] => {
+    const { flags, args } = parseRun(argv);
+    return buildCreateRequest(flags, args[0] ?? '', args.slice(1), { env: {} }).body;
+  };
+  it('a lone network without options sends no endpoint', () => {
+    const b = build(['--network', 'mynet', 'img']);
+    assert.equal(b.HostConfig?.NetworkMode, 'mynet');
+    assert.deepEqual(b.NetworkingConfig, { EndpointsConfig: {} });
+  });
+  it('--network-alias, --ip and --mac-address go to the first network; a second --network gets its own endpoint', () => {
+    const b = build(['--network', 'front', '--network', 'name=back,alias=b1', '--network-alias', 'a1', '--ip', '10.1.0.5', '--mac-address', '02:42:0a:01:00:05', 'img']);
+    assert.equal(b.HostConfig?.NetworkMode, 'front');
+    const eps = b.NetworkingConfig!.EndpointsConfig!;
+    assert.deepEqual(Object.keys(eps), ['front', 'back']);
+    assert.deepEqual([eps.front!.Aliases, eps.front!.IPAMConfig, eps.front!.MacAddress], [['a1'], { IPv4Address: '10.1.0.5', IPv6Address: '' }, '02:42:0a:01:00:05']);
+    assert.deepEqual([eps.back!.Aliases, eps.back!.IPAMConfig], [['b1'], null]);
+  });
+  it('refuses what the docker CLI refuses', () => {
+    assert.throws(() => build(['--network-alias', 'x', 'img']), /network-scoped aliases are only supported for user-defined networks/);
+    assert.throws(() => build(['--network', 'a', '--network', 'host', 'img']), /cannot attach both user-defined and non-user-defined network-modes/);
+    assert.throws(() => build(['--network', 'a', '--network', 'a', 'img']), /network "a" is specified multiple times/);
+    assert.throws(() => build(['--network', 'a', '--mac-address', 'nope', 'img']), /nope is not a valid mac address/);
+  });
+});

@@ -4,8 +4,8 @@ import type { Endpoint, NetworkDriver } from '../driver.ts';
 export class NoneDriver implements NetworkDriver {
   readonly name = 'null';
   async setup(): Promise<void> {}
-  async join(_ep: Endpoint, _netnsPath: string): Promise<void> {}
-  async leave(_ep: Endpoint): Promise<void> {}
+  async join(_ep: Endpoint, _netnsPath: string, _opts?: { defaultRoute?: boolean }): Promise<void> {}
+  async leave(_ep: Endpoint, _opts?: { wait?: boolean }): Promise<void> {}
   async prune(_keep: ReadonlySet<string>): Promise<string[]> {
     return [];
   }

@@ -8,7 +8,7 @@ import type { Backends } from '../backends.ts';
 import { healthStatusOf, resourcesFrom, specFromCreate, statusText, toContainerInspect, toContainerSummary } from '../convert.ts';
 import type { ContainerRecord, Resources } from '../../engine/index.ts';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, relay } from '../detach.ts';
-import { applyChanges, logSettings, rfc3339ToNs, type LogBatch } from '../../engine/index.ts';
+import { applyChanges, attachmentsOf, logSettings, rfc3339ToNs, type LogBatch } from '../../engine/index.ts';
 
 const timeParam = (v: string | null): bigint | undefined => {
   if (!v) return undefined;
@@ -56,6 +56,8 @@ export function containerRoutes(r: Router, b: Backends): void {
       if (!matchAny('name', (s) => new RegExp(s).test(x.name))) return false;
       if (!matchAny('exited', (s) => x.state.status === 'exited' && x.state.exitCode === Number(s))) return false;
       if (!matchAny('health', (s) => s === healthStatusOf(x))) return false;
+      // compat: a network by name or id; dockerd matches the endpoints a running container has
+      if (!matchAny('network', (s) => attachmentsOf(x).some((n) => n.networkName === s || n.networkId.startsWith(s)))) return false;
       if (f.has('label') && !f.get('label')!.every((l) => {
         const [k = '', v] = l.split('=');
         return v === undefined ? k in x.labels : x.labels[k] === v;

@@ -1,4 +1,4 @@
-// Benchmarks (not tests): `node --import tsx bench/run.ts [core | memory latency timeline churn exec logs build ...]`.
+// Benchmarks (not tests): `node --import tsx bench/run.ts [core | memory latency timeline churn exec logs build network ...]`.
 // Needs root, runc, conmon, the docker CLI, busybox-static and a build (`npm run build`).
 // Env: BENCH_N (samples, 20), BENCH_WARMUP (3), BENCH_CHURN (50), BENCH_RSS_N (20).
 import { spawnSync } from 'node:child_process';
@@ -6,6 +6,8 @@ import { skipReason } from '../test/helpers/env.ts';
 import { CONFIG, daemonGone, benchChurn, benchLatency, benchMemory, benchTimeline, cleanup, setup, type Ctx } from './core.ts';
 import { benchExec, benchLogs } from './interactive.ts';
 import { benchBuild } from './build.ts';
+import { benchRegistry } from './registry.ts';
+import { benchNetwork } from './network.ts';
 import { errMsg, printTable, say } from './lib.ts';
 
 // memory first: the idle RSS is read right after start-up and the load of busybox
@@ -17,6 +19,8 @@ const SECTIONS: Record<string, (ctx: Ctx) => Promise<void>> = {
   exec: benchExec,
   logs: benchLogs,
   build: benchBuild,
+  network: benchNetwork,
+  registry: benchRegistry,
 };
 
 function selected(argv: string[]): string[] {

@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# docker-registry, apache2-utils (htpasswd -B) and openssl serve the registry tests
-PKGS=(runc conmon crun iptables iproute2 busybox-static tini util-linux procps docker-registry apache2-utils openssl bzip2 xz-utils python3-docker)
+# docker-registry, apache2-utils (htpasswd -B), openssl and skopeo serve the registry tests; zstd decompresses zstd layers
+PKGS=(runc conmon crun iptables iproute2 busybox-static tini util-linux procps docker-registry apache2-utils openssl bzip2 xz-utils python3-docker docker-compose zstd skopeo)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

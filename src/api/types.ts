@@ -776,12 +776,48 @@ export interface NetworkContainer {
   IPv6Address?: string;
 }
 
+/** `POST /networks/create`. */
+export interface NetworkCreateRequest {
+  Name: string;
+  CheckDuplicate?: boolean;
+  Driver?: string;
+  Scope?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network?: string } | null;
+  IPAM?: IPAM;
+  EnableIPv6?: boolean;
+  Options?: StringMap;
+  Labels?: StringMap;
+}
+
+export interface NetworkCreateResponse {
+  Id: string;
+  Warning?: string;
+}
+
+/** `POST /networks/{id}/connect`. */
+export interface NetworkConnectRequest {
+  Container: string;
+  EndpointConfig?: EndpointSettings | null;
+}
+
+/** `POST /networks/{id}/disconnect`. */
+export interface NetworkDisconnectRequest {
+  Container: string;
+  Force?: boolean;
+}
+
 export interface Network {
   Name?: string;
   Id?: string;
   Created?: string;
   Scope?: string;
   Driver?: string;
+  /** API 1.47+. */
+  EnableIPv4?: boolean;
   EnableIPv6?: boolean;
   IPAM?: IPAM;
   Internal?: boolean;
@@ -990,6 +1026,23 @@ export interface AuthConfig {
   password?: string;
   email?: string;
   serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+/** `POST /auth` answer. */
+export interface AuthResponse {
+  Status: string;
+  IdentityToken?: string;
+}
+
+/** One `GET /images/search` result. */
+export interface ImageSearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
 }
 
 /** Query filters as the API takes them: `{"label": ["a=b"], "status": ["running"]}`. */

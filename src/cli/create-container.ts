@@ -5,13 +5,14 @@ import { ClientError } from '../client/index.ts';
 import type { CliContext } from './context.ts';
 import { StatusError } from './errors.ts';
 import { ttySize } from './hijack.ts';
+import { registryAuthHeader } from './docker-config.ts';
 import { displayProgress, normalizeRef, splitRef } from './progress.ts';
 import type { CreatePlan } from './run-flags.ts';
 
-/** Pulls `ref`, writing progress to `out` (none when quiet). */
-export async function pullImage(ctx: CliContext, ref: string, opts: { platform?: string; quiet?: boolean; out: NodeJS.WritableStream }): Promise<void> {
-  const { fromImage, tag } = splitRef(ref);
-  const stream = await ctx.client.imagePull({ fromImage, tag, platform: opts.platform });
+/** Pulls `ref` (every tag with allTags), writing progress to `out` (none when quiet), with the stored credentials. */
+export async function pullImage(ctx: CliContext, ref: string, opts: { platform?: string; quiet?: boolean; out: NodeJS.WritableStream; allTags?: boolean }): Promise<void> {
+  const { fromImage, tag } = opts.allTags ? { fromImage: ref, tag: '' } : splitRef(ref);
+  const stream = await ctx.client.imagePull({ fromImage, tag, platform: opts.platform, auth: await registryAuthHeader(ctx, ref) });
   await displayProgress(stream, opts.quiet ? undefined : (opts.out as never));
 }
 

@@ -24,9 +24,16 @@ import type {
   ImagePruneResponse,
   ImageSummary,
   Network,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkDisconnectRequest,
   NetworkPruneResponse,
   BuildPruneResponse,
   ProgressMessage,
+  AuthConfig,
+  AuthResponse,
+  ImageSearchResult,
   SystemDataUsageResponse,
   SystemInfo,
   SystemVersion,
@@ -450,6 +457,35 @@ export class EngineClient {
     return jsonStream<ProgressMessage>(res);
   }
 
+  /**
+   * `POST /images/{name}/push`: pushes `name` (`tag` set: that tag; unset: every tag of the
+   * repository). Yields the progress stream; `auth` is the X-Registry-Auth value.
+   */
+  async imagePush(name: string, opts: { tag?: string; auth?: string } = {}): Promise<AsyncGenerator<ProgressMessage>> {
+    const res = await this.transport.request({
+      method: 'POST',
+      path: `/images/${encName(name)}/push`,
+      query: { tag: opts.tag || undefined },
+      headers: { 'X-Registry-Auth': opts.auth ?? 'e30=' },
+    });
+    return jsonStream<ProgressMessage>(res);
+  }
+
+  /** `GET /images/search`: the registry's answer, filtered by the daemon. */
+  imageSearch(term: string, opts: { limit?: number; filters?: Filters; auth?: string } = {}): Promise<ImageSearchResult[]> {
+    return this.transport.json({
+      method: 'GET',
+      path: '/images/search',
+      query: { term, limit: opts.limit ? String(opts.limit) : undefined, filters: nonEmpty(opts.filters) },
+      headers: { 'X-Registry-Auth': opts.auth ?? 'e30=' },
+    });
+  }
+
+  /** `POST /auth`: checks credentials against a registry. */
+  registryLogin(auth: AuthConfig): Promise<AuthResponse> {
+    return this.transport.json({ method: 'POST', path: '/auth', body: auth });
+  }
+
   /** `POST /images/create?fromSrc=-`: imports a root filesystem tarball from `body`. */
   async imageImport(
     body: Readable | Buffer,
@@ -525,6 +561,22 @@ export class EngineClient {
 
   networkInspect(id: string): Promise<Network> {
     return this.transport.json({ method: 'GET', path: `/networks/${enc(id)}` });
+  }
+
+  networkCreate(body: NetworkCreateRequest): Promise<NetworkCreateResponse> {
+    return this.transport.json({ method: 'POST', path: '/networks/create', body });
+  }
+
+  networkRemove(id: string): Promise<void> {
+    return this.transport.empty({ method: 'DELETE', path: `/networks/${enc(id)}` });
+  }
+
+  networkConnect(id: string, body: NetworkConnectRequest): Promise<void> {
+    return this.transport.empty({ method: 'POST', path: `/networks/${enc(id)}/connect`, body });
+  }
+
+  networkDisconnect(id: string, body: NetworkDisconnectRequest): Promise<void> {
+    return this.transport.empty({ method: 'POST', path: `/networks/${enc(id)}/disconnect`, body });
   }
 
   networkPrune(filters?: Filters): Promise<NetworkPruneResponse> {

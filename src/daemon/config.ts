@@ -1,5 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { BerthError } from '../common/index.ts';
+import { BerthError, isErrno } from '../common/index.ts';
+import { mirrorString, parseMirror } from '../registry/index.ts';
+
+/** Read when no `--config-file` is given; a missing file is fine (dockerd reads /etc/docker/daemon.json so). */
+export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
 
 export interface DaemonConfig {
   /** unix socket path */
@@ -16,10 +20,16 @@ export interface DaemonConfig {
   fixedCidr: string;
   mtu: number;
   iptables: boolean;
+  /** `--resolv-conf`: the host's resolver configuration (default /etc/resolv.conf): copied for default-bridge containers, the upstreams of the embedded DNS of user networks. */
+  resolvConf: string;
   /** `--insecure-registry`: hosts (`host:port`) or CIDRs that may use plain http or unverified TLS (loopback always may). */
   insecureRegistries: string[];
-  /** `--registry-mirror`: accepted and kept; not used by pulls yet. TODO(#4) */
+  /** `--registry-mirror`: `URL` (Docker Hub's mirror) or `REGISTRY=URL`; pulls try these first. */
   registryMirrors: string[];
+  /** `--add-registry` (the Red Hat docker flag): registries searched, in order, before docker.io for a short name. */
+  addRegistries: string[];
+  /** `--registry-chunk-size` (bytes): blobs larger than this are pushed in PATCH chunks of this size (0: the default, 64 MiB). */
+  registryChunkSize: number;
   /** Per-registry TLS material, Docker's certs.d layout: `<dir>/<host:port>/ca.crt`, `client.cert`, `client.key`. */
   registryCertsDir: string;
 }
@@ -37,14 +47,17 @@ export const DEFAULTS: DaemonConfig = {
   fixedCidr: '',
   mtu: 1500,
   iptables: true,
+  resolvConf: '/etc/resolv.conf',
   insecureRegistries: [],
   registryMirrors: [],
+  addRegistries: [],
+  registryChunkSize: 0,
   registryCertsDir: '/etc/berth/certs.d',
 };
 
 /** Parse berthd's flags (Docker's names where they exist). */
 export function parseArgs(argv: string[]): { config: DaemonConfig; configFile?: string; set: Set<keyof DaemonConfig> } {
-  const c: DaemonConfig = { ...DEFAULTS, insecureRegistries: [], registryMirrors: [] };
+  const c: DaemonConfig = { ...DEFAULTS, insecureRegistries: [], registryMirrors: [], addRegistries: [] };
   let configFile: string | undefined;
   const set = new Set<keyof DaemonConfig>();
   for (let i = 0; i < argv.length; i++) {
@@ -96,6 +109,15 @@ export function parseArgs(argv: string[]): { config: DaemonConfig; configFile?: 
         c.registryMirrors.push(mirrorUrl(val()));
         set.add('registryMirrors');
         break;
+      case '--add-registry':
+        c.addRegistries.push(registryHost(val(), flag));
+        set.add('addRegistries');
+        break;
+      case '--registry-chunk-size':
+        c.registryChunkSize = Number(val());
+        if (!Number.isSafeInteger(c.registryChunkSize) || c.registryChunkSize < 1) throw new BerthError('invalid-argument', `invalid --registry-chunk-size: ${inline ?? argv[i]}`);
+        set.add('registryChunkSize');
+        break;
       case '--registry-certs-dir':
         c.registryCertsDir = val();
         set.add('registryCertsDir');
@@ -127,6 +149,10 @@ export function parseArgs(argv: string[]): { config: DaemonConfig; configFile?: 
         c.iptables = inline !== 'false';
         set.add('iptables');
         break;
+      case '--resolv-conf':
+        c.resolvConf = val();
+        set.add('resolvConf');
+        break;
       case '-D':
       case '--debug':
         c.logLevel = 'debug';
@@ -142,12 +168,13 @@ export function parseArgs(argv: string[]): { config: DaemonConfig; configFile?: 
   return { config: c, configFile, set };
 }
 
-/** Settings from a daemon.json (flags win). */
-export async function readConfigFile(path: string): Promise<Partial<DaemonConfig>> {
+/** Settings from a daemon.json (flags win). With `optional`, a missing file gives no settings. */
+export async function readConfigFile(path: string, optional = false): Promise<Partial<DaemonConfig>> {
   let j: unknown;
   try {
     j = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
+    if (optional && isErrno(err, 'ENOENT')) return {};
     throw new BerthError('invalid-argument', `unable to configure the daemon with file ${path}: ${(err as Error).message}`);
   }
   if (typeof j !== 'object' || j === null) throw new BerthError('invalid-argument', `unable to configure the daemon with file ${path}: not an object`);
@@ -164,6 +191,7 @@ export async function readConfigFile(path: string): Promise<Partial<DaemonConfig
   if (typeof o['fixed-cidr'] === 'string') out.fixedCidr = o['fixed-cidr'];
   if (typeof o.mtu === 'number') out.mtu = o.mtu;
   if (typeof o.iptables === 'boolean') out.iptables = o.iptables;
+  if (typeof o['resolv-conf'] === 'string') out.resolvConf = o['resolv-conf'];
   if (Array.isArray(o.hosts) && typeof o.hosts[0] === 'string') out.host = o.hosts[0].replace(/^unix:\/\//, '');
   const strings = (k: string): string[] | undefined => {
     const v = o[k];
@@ -175,6 +203,14 @@ export async function readConfigFile(path: string): Promise<Partial<DaemonConfig
   if (insecure) out.insecureRegistries = insecure.map((x) => registryHost(x, 'insecure-registries'));
   const mirrors = strings('registry-mirrors');
   if (mirrors) out.registryMirrors = mirrors.map(mirrorUrl);
+  // compat: the Red Hat docker's name; `add-registries` is accepted too
+  const add = strings('add-registry') ?? strings('add-registries');
+  if (add) out.addRegistries = add.map((x) => registryHost(x, 'add-registry'));
+  if (o['registry-chunk-size'] !== undefined) {
+    const n = o['registry-chunk-size'];
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new BerthError('invalid-argument', `unable to configure the daemon with file ${path}: registry-chunk-size must be a positive integer`);
+    out.registryChunkSize = n;
+  }
   if (typeof o['registry-certs-dir'] === 'string') out.registryCertsDir = o['registry-certs-dir'];
   return out;
 }
@@ -187,15 +223,7 @@ function registryHost(v: string, where: string): string {
   return h;
 }
 
-/** A mirror must be an http(s) URL without a path, as dockerd requires. */
+/** A mirror: an http(s) URL without a path (dockerd's rule), optionally `REGISTRY=` before it; normalised. */
 function mirrorUrl(v: string): string {
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw new BerthError('invalid-argument', `invalid mirror: ${JSON.stringify(v)} is not a valid URI`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BerthError('invalid-argument', `invalid mirror: unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(v)}`);
-  if (u.pathname !== '/' || u.search || u.hash) throw new BerthError('invalid-argument', `invalid mirror: path, query, or fragment at end of the URI ${JSON.stringify(v)}`);
-  return `${u.origin}/`;
+  return mirrorString(parseMirror(v));
 }

@@ -1,4 +1,4 @@
-import { DEFAULTS, parseArgs, readConfigFile, type DaemonConfig } from './config.ts';
+import { DEFAULTS, DEFAULT_CONFIG_FILE, parseArgs, readConfigFile, type DaemonConfig } from './config.ts';
 import { checkStore } from './check.ts';
 import { startDaemon } from './wire.ts';
 
@@ -20,9 +20,13 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(125);
   }
   const cfg: DaemonConfig = parsed.config;
-  if (parsed.configFile) {
-    const file = await readConfigFile(parsed.configFile);
+  try {
+    // compat: dockerd reads its default daemon.json when present, and a named one must exist
+    const file = await readConfigFile(parsed.configFile ?? DEFAULT_CONFIG_FILE, !parsed.configFile);
     for (const [k, v] of Object.entries(file) as [keyof DaemonConfig, never][]) if (!parsed.set.has(k)) cfg[k] = v;
+  } catch (err) {
+    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    process.exit(125);
   }
   const d = await startDaemon(cfg).catch((err: unknown) => {
     process.stderr.write(`berthd: failed to start: ${(err as Error).message}\n`);

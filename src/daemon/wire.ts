@@ -4,7 +4,7 @@ import { join, dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { createLogger, type Logger, run } from '../common/index.ts';
 import { ContentStore, MetadataStore } from '../store/index.ts';
-import { DEFAULT_INSECURE, RegistryClient } from '../registry/index.ts';
+import { DEFAULT_INSECURE, RegistryClient, parseMirror } from '../registry/index.ts';
 import { OverlayLayerStore, VfsLayerStore, unmount, type LayerStore } from '../storage/index.ts';
 import { ConmonMonitor, RuncRuntime, cgroupVersion, boundingCapabilities } from '../runtime/index.ts';
 import { LINUX_CAPABILITIES } from '../oci/index.ts';
@@ -65,12 +65,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
 
   const hostCaps = await boundingCapabilities(LINUX_CAPABILITIES);
   let containers: ContainerService;
-  const registry = new RegistryClient({ insecure: [...DEFAULT_INSECURE, ...cfg.insecureRegistries], mirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir });
-  const images = new ImageService({ meta, blobs, layers, events, tmpDir: join(cfg.dataRoot, 'tmp'), log, imagesInUse: () => containers.imagesInUse(), registry });
+  const registry = new RegistryClient({ insecure: [...DEFAULT_INSECURE, ...cfg.insecureRegistries], mirrors: cfg.registryMirrors.map(parseMirror), certsDir: cfg.registryCertsDir, ...(cfg.registryChunkSize ? { chunkSize: cfg.registryChunkSize } : {}) });
+  const images = new ImageService({ meta, blobs, layers, events, tmpDir: join(cfg.dataRoot, 'tmp'), log, imagesInUse: () => containers.imagesInUse(), registry, searchRegistries: cfg.addRegistries });
   const volumes = new VolumeService({ meta, root: join(cfg.dataRoot, 'volumes'), events, log, users: (n) => containers.volumeUsers(n) });
   const iptables = cfg.iptables && (await which('iptables-restore')) !== undefined;
   if (cfg.iptables && !iptables) log.warn({}, 'iptables-restore not found (apt-get install iptables): no NAT or published ports');
-  const networks = new NetworkService({ meta, events, log, config: { bridge: cfg.bridge, bip: cfg.bip, fixedCidr: cfg.fixedCidr, mtu: cfg.mtu, iptables } });
+  const networks = new NetworkService({ meta, events, log, config: { bridge: cfg.bridge, bip: cfg.bip, fixedCidr: cfg.fixedCidr, mtu: cfg.mtu, iptables, resolvConf: cfg.resolvConf } });
   containers = new ContainerService({
     meta, layers, runtime, monitor, images, volumes, networks, events, log,
     containersDir: join(cfg.dataRoot, 'containers'), execRoot: join(cfg.execRoot, 'bundles'),
@@ -107,6 +107,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     server, log,
     async close() {
       containers.close();
+      networks.close();
       await containers.settle();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

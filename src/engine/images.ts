@@ -1,24 +1,24 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, normalize, isAbsolute, posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import {
-  BerthError, conflict, invalid, isDigest, notFound, nullSink, sha256, shortId, newId,
-  type Digest, type Logger, type ProgressSink,
+  BerthError, conflict, invalid, isDigest, kindOf, messageOf, notFound, nullSink, sha256, shortId, newId,
+  type Digest, type Logger, type ProgressEvent, type ProgressSink,
 } from '../common/index.ts';
 import {
   MediaType, familiarName, hostArch, normalizedName, parseReference, withDefaultTag, familiarRepository, repositoryName, referenceString,
   type ImageConfig, type ImageManifest, type Descriptor, type ImageReference,
 } from '../oci/index.ts';
-import type { ContentStore, ImageRecord, LayerRecord, MetadataStore } from '../store/index.ts';
+import type { ContentStore, ImageRecord, LayerRecord, MetadataStore, PartialBlob } from '../store/index.ts';
 import {
-  MAX_CONFIG, credentialKey, layerCompression, parsePlatform, platformString,
-  type Credentials, type Platform, type RegistryClient, type Repository,
+  MAX_CONFIG, credentialKey, domainOfServerAddress, layerCompression, parsePlatform, platformString,
+  type Credentials, type Platform, type PullSource, type RegistryClient, type SearchResult,
 } from '../registry/index.ts';
-import { applyLayer, type LayerStore } from '../storage/index.ts';
+import { applyLayer, zstdDecompress, type Compression, type LayerStore } from '../storage/index.ts';
 import type { EventBus } from './events.ts';
 import { ZERO_TIME } from './model.ts';
 
@@ -56,7 +56,12 @@ export interface ImageServiceDeps {
   imagesInUse: () => Map<string, { id: string; running: boolean }[]>;
   /** The registry client for pull, push and login; without it those throw not-implemented. */
   registry?: RegistryClient;
+  /** `--add-registry`: registries a short name is pulled from, in order, before docker.io. */
+  searchRegistries?: string[];
 }
+
+/** A layer's status line: dockerd sends these with an empty progressDetail, which lets a terminal keep one line per layer. */
+const layerStatus = (id: string, status: string): ProgressEvent => ({ id, status, progress: { current: 0 } });
 
 /** Options of a pull or push. */
 export interface RegistryOpOptions {
@@ -103,8 +108,12 @@ export class ImageService {
         const byDigest = this.d.meta.listImages().find((i) => i.repoDigests.some((rd) => rd === `${ref!.domain}/${ref!.path}@${ref!.digest}`));
         if (byDigest) return byDigest.id;
       } else {
-        const id = this.d.meta.getTag(normalizedName(withDefaultTag(ref)));
-        if (id) return id as Digest;
+        // compat: with --add-registry a Docker Hub name means the first of those registries holding it
+        const extra = this.d.searchRegistries?.length ? this.#candidates(nameOrId) : [ref];
+        for (const c of extra) {
+          const id = this.d.meta.getTag(normalizedName(withDefaultTag(c)));
+          if (id) return id as Digest;
+        }
       }
     }
     if (/^[a-f0-9]{1,64}$/.test(s)) {
@@ -176,6 +185,10 @@ export class ImageService {
     blob?: Digest;
     /** Bytes of the blob read so far, as extraction goes. */
     onRead?: (bytes: number) => void;
+    /** Read the blob from here rather than from `blobPath` (a download still being written). */
+    input?: () => AsyncIterable<Buffer>;
+    /** Settles once the blob is committed to the store: the layer is recorded only after it. */
+    blobReady?: Promise<unknown>;
   }): Promise<{ chainId: Digest; diffId: Digest; size: number; created: boolean }> {
     if (opts.expectDiffId) {
       const chainId = parent ? sha256(`${parent} ${opts.expectDiffId}`) : opts.expectDiffId;
@@ -184,22 +197,24 @@ export class ImageService {
     }
     const key = `extract-${newId()}`;
     await this.d.layers.prepare(key, parent);
-    let res: { diffId: Digest; size: number; compressedDigest: Digest };
+    let res: { diffId: Digest; size: number; compressedDigest: Digest; compression: Compression };
     try {
       const dir = await this.d.layers.upperDir(key);
       const onRead = opts.onRead;
+      const source = opts.input ? opts.input() : createReadStream(blobPath);
       const input = onRead ? Readable.from((async function* () {
         let n = 0;
-        for await (const c of createReadStream(blobPath)) {
+        for await (const c of source) {
           onRead((n += (c as Buffer).length));
           yield c as Buffer;
         }
-      })()) : createReadStream(blobPath);
+      })()) : source instanceof Readable ? source : Readable.from(source);
       res = await applyLayer(dir, input, { format: layerFormat(this.d.layers.driver), signal: opts.signal });
       if (opts.blob && res.compressedDigest !== opts.blob) throw invalid(`invalid layer: digest mismatch: expected ${opts.blob}, read ${res.compressedDigest}`);
       if (opts.expectDiffId && res.diffId !== opts.expectDiffId) {
         throw invalid(`invalid layer: digest mismatch: the image config says ${opts.expectDiffId}, the layer is ${res.diffId}`);
       }
+      await opts.blobReady;
     } catch (err) {
       await this.d.layers.remove(key).catch(() => {});
       throw err;
@@ -215,8 +230,7 @@ export class ImageService {
     const have = this.d.meta.getLayer(chainId);
     if (have) return { chainId, diffId: have.diffId, size: have.size, created };
     const blob = opts.blob ?? (await this.d.blobs.ingest(createReadStream(blobPath))).digest;
-    const gz = (await readHead(blobPath, 2)).equals(Buffer.from([0x1f, 0x8b]));
-    this.d.meta.putLayer({ chainId, diffId: res.diffId, parent, size: res.size, blob, blobMediaType: gz ? MediaType.OciLayerGzip : MediaType.OciLayer });
+    this.d.meta.putLayer({ chainId, diffId: res.diffId, parent, size: res.size, blob, blobMediaType: LAYER_MEDIA_TYPE[res.compression] });
     return { chainId, diffId: res.diffId, size: res.size, created: true };
   }
 
@@ -441,6 +455,7 @@ export class ImageService {
   async #uncompressedLayer(blob: Digest, mediaType: string): Promise<Readable> {
     const s = this.d.blobs.open(blob);
     if (mediaType.endsWith('gzip')) return s.pipe(createGunzip());
+    if (mediaType.endsWith('zstd')) return Readable.from(zstdDecompress(s));
     return s;
   }
 
@@ -613,30 +628,92 @@ export class ImageService {
   }
 
   /**
+   * The references a pull of `reference` tries, in order: for a Docker Hub name (`busybox`,
+   * `user/app`, `docker.io/library/busybox`) each `--add-registry` registry first, then docker.io;
+   * otherwise the reference alone. compat: the docker CLI sends `docker run`'s pulls fully
+   * qualified (`fromImage=docker.io/library/busybox`), so a short name cannot be told from an
+   * explicit docker.io one: both take the search order.
+   */
+  #candidates(reference: string): ImageReference[] {
+    const ref = parseReference(reference);
+    const extra = this.d.searchRegistries ?? [];
+    if (!extra.length || ref.domain !== 'docker.io') return [ref];
+    const rest = ref.path.replace(/^library\//, '') + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest !== undefined ? `@${ref.digest}` : '');
+    const out: ImageReference[] = [];
+    for (const r of extra) {
+      try {
+        out.push(parseReference(`${r}/${rest}`));
+      } catch {
+        // a registry whose names this reference cannot take: skip it
+      }
+    }
+    const seen = new Set<string>();
+    return [...out, ref].filter((c) => !seen.has(referenceString(c)) && !!seen.add(referenceString(c)));
+  }
+
+  /**
    * `docker pull`: resolve `reference` (a tag, default `latest`, or a digest) on its registry for
    * `platform` (default the host's), fetch the config and the missing layers (three at once, each
-   * verified by size and digest as it streams into the content store), apply them in order, then
-   * tag the image and record its RepoDigest. Progress events follow dockerd's (`Pulling fs layer`,
+   * verified by size and digest as it streams into the content store, and extracted as it arrives
+   * when it is next in line), apply them in order, then tag the image and record its RepoDigest.
+   * The registry's mirrors are tried first; a short name goes through the `--add-registry`
+   * registries before docker.io. With `allTags` and a reference without tag or digest, every tag
+   * of the repository is pulled (`docker pull -a`). Downloads resume: bytes an interrupted pull
+   * kept are not fetched again. Progress events follow dockerd's (`Pulling fs layer`,
    * `Downloading`, `Download complete`, `Extracting`, `Pull complete`, `Digest: …`, `Status: …`).
-   * Returns the image id. not-found for an unknown repository, tag or platform; unauthorized or
-   * forbidden when the registry refuses; invalid-argument for a malformed or mismatching manifest,
-   * config or blob (nothing is kept then: the layers this pull created and the blobs it fetched are
-   * removed); not-implemented for zstd layers; unavailable when the registry cannot be reached.
+   * Returns the image id (the last tag's with allTags). not-found for an unknown repository, tag or
+   * platform; unauthorized or forbidden when the registry refuses; invalid-argument for a malformed
+   * or mismatching manifest, config or blob (nothing is kept then: the layers this pull created and
+   * the blobs it fetched are removed); unavailable when the registry cannot be reached.
    */
-  async pull(reference: string, opts: RegistryOpOptions & { platform?: string } = {}): Promise<Digest> {
-    const registry = this.#registry();
+  async pull(reference: string, opts: RegistryOpOptions & { platform?: string; allTags?: boolean } = {}): Promise<Digest> {
     const progress = opts.progress ?? nullSink;
-    const ref = withDefaultTag(parseReference(reference));
+    const candidates = this.#candidates(reference);
+    let last: unknown;
+    for (const ref of candidates) {
+      if (candidates.length > 1) progress({ status: `Trying to pull repository ${repositoryName(ref)} ... ` });
+      try {
+        if (opts.allTags && !ref.tag && !ref.digest) return await this.#pullAllTags(ref, opts, progress);
+        return (await this.#pullOne(withDefaultTag(ref), opts, progress, true)).id;
+      } catch (err) {
+        const k = kindOf(err);
+        if (candidates.length === 1 || (k !== 'not-found' && k !== 'unavailable') || opts.signal?.aborted) throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  async #pullAllTags(ref: ImageReference, opts: RegistryOpOptions & { platform?: string }, progress: ProgressSink): Promise<Digest> {
+    const src = await this.#source(ref, opts.auth);
+    const tags = (await src.tags(opts.signal)).sort();
+    if (tags.length === 0) throw new BerthError('not-found', `no tags found for ${familiarRepository(ref)}`);
+    let id: Digest | undefined;
+    let updated = false;
+    for (const tag of tags) {
+      const r = await this.#pullOne({ ...ref, tag }, opts, progress, false);
+      id = r.id;
+      updated ||= r.updated;
+    }
+    // compat: dockerd ends `pull -a` with one status line naming the repository
+    progress({ status: `Status: ${updated ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarRepository(ref)}` });
+    return id!;
+  }
+
+  async #source(ref: ImageReference, auth?: Credentials): Promise<PullSource> {
+    return this.#registry().pullSource(ref.domain, ref.path, auth, (from, err) => this.d.log.info({ mirror: from.source, repository: repositoryName(ref), err: messageOf(err) }, 'pull: mirror failed, trying the next source'));
+  }
+
+  /** Pull one tag or digest; `status` adds dockerd's closing `Status:` line. */
+  async #pullOne(ref: ImageReference, opts: RegistryOpOptions & { platform?: string }, progress: ProgressSink, status: boolean): Promise<{ id: Digest; updated: boolean }> {
     const platform = parsePlatform(opts.platform);
     const tagOrDigest = ref.digest ?? ref.tag!;
-    const repo = registry.repository(ref.domain, ref.path, opts.auth);
-    const resolved = await repo.resolve(tagOrDigest, platform, opts.signal);
+    const src = await this.#source(ref, opts.auth);
+    const resolved = await src.resolve(tagOrDigest, platform, opts.signal);
     progress({ id: tagOrDigest, status: `Pulling from ${ref.path}` });
     const m = resolved.manifest.parsed;
-    for (const l of m.layers) {
-      if (layerCompression(l) === 'zstd') throw new BerthError('not-implemented', `zstd-compressed layers are not supported yet (layer ${l.digest} of ${familiarName(ref)})`);
-    }
-    const cfgRaw = (await this.d.blobs.has(m.config.digest)) ? await this.d.blobs.get(m.config.digest) : await repo.blobBytes(m.config, MAX_CONFIG, opts.signal);
+    for (const l of m.layers) layerCompression(l); // refuses media types that are not layers
+    const cfgRaw = (await this.d.blobs.has(m.config.digest)) ? await this.d.blobs.get(m.config.digest) : await src.blobBytes(m.config, MAX_CONFIG, opts.signal);
     if (sha256(cfgRaw) !== m.config.digest) throw invalid(`image config ${m.config.digest}: digest mismatch`);
     const config = parseImageConfig(cfgRaw);
     if (opts.platform && (config.os !== platform.os || config.architecture !== platform.architecture)) {
@@ -652,45 +729,59 @@ export class ImageService {
     const before = name ? this.d.meta.getTag(name) : hadImage ? m.config.digest : undefined;
 
     // compat: dockerd skips the layers entirely when it holds the image already
-    if (!(hadImage && present.every(Boolean))) await this.#pullLayers(repo, m.layers, config.rootfs.diff_ids, present, progress, opts.signal);
+    if (!(hadImage && present.every(Boolean))) await this.#pullLayers(src, m.layers, config.rootfs.diff_ids, present, progress, opts.signal);
 
     const repoDigest = `${repositoryName(ref)}@${resolved.digest}`;
     const id = await this.addImage(cfgRaw, name ? [name] : [], { repoDigests: [repoDigest] });
     this.d.events.emit('image', 'pull', familiarName(ref), { name: familiarName(ref) });
     progress({ status: `Digest: ${resolved.digest}` });
-    progress({ status: `Status: ${before === id ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarName(ref)}` });
-    return id;
+    const updated = before !== id;
+    if (status) progress({ status: `Status: ${updated ? 'Downloaded newer image' : 'Image is up to date'} for ${familiarName(ref)}` });
+    return { id, updated };
   }
 
-  /** Fetch the layers not `present` (three at once) and apply them in order; on failure undo what this call added. */
-  async #pullLayers(repo: Repository, layers: Descriptor[], diffIds: Digest[], present: boolean[], progress: ProgressSink, signal?: AbortSignal): Promise<void> {
+  /**
+   * Fetch the layers not `present` (three at once) and apply them in order; on failure undo what
+   * this call added. A layer whose turn to be applied comes while it downloads is extracted from
+   * the bytes as they arrive (PartialBlob.follow), and recorded once its blob is committed.
+   */
+  async #pullLayers(src: PullSource, layers: Descriptor[], diffIds: Digest[], present: boolean[], progress: ProgressSink, signal?: AbortSignal): Promise<void> {
     const ac = new AbortController();
     const abort = (): void => ac.abort(signal?.reason);
     signal?.addEventListener('abort', abort, { once: true });
     const fetched: Digest[] = [];
     const created: Digest[] = [];
     const downloads = new Map<number, Promise<void>>();
+    const starts = new Map<number, Promise<PartialBlob | undefined>>();
+    const downloaded = new Set<number>();
     const limit = limiter(LAYER_CONCURRENCY);
     try {
       let queued = 0;
       layers.forEach((l, i) => {
         const id = shortId(l.digest);
         if (present[i]) {
-          progress({ id, status: 'Already exists' });
+          progress(layerStatus(id, 'Already exists'));
           return;
         }
-        progress({ id, status: 'Pulling fs layer' });
-        if (queued++ >= LAYER_CONCURRENCY) progress({ id, status: 'Waiting' });
+        progress(layerStatus(id, 'Pulling fs layer'));
+        if (queued++ >= LAYER_CONCURRENCY) progress(layerStatus(id, 'Waiting'));
+        let started!: (p: PartialBlob | undefined) => void;
+        starts.set(i, new Promise((r) => (started = r)));
         const p = limit(async () => {
-          if (await this.d.blobs.has(l.digest)) {
-            progress({ id, status: 'Download complete' });
-            return;
+          try {
+            if (await this.d.blobs.has(l.digest)) {
+              progress(layerStatus(id, 'Download complete'));
+              return;
+            }
+            const tick = throttle((current: number, total: number) => progress({ id, status: 'Downloading', progress: { current, total } }));
+            const r = await src.fetchBlob(l, this.d.blobs, { signal: ac.signal, progress: tick, onStart: started });
+            if (r === 'fetched') fetched.push(l.digest);
+            progress(layerStatus(id, 'Verifying Checksum'));
+            progress(layerStatus(id, 'Download complete'));
+          } finally {
+            downloaded.add(i);
+            started(undefined);
           }
-          const tick = throttle((current: number, total: number) => progress({ id, status: 'Downloading', progress: { current, total } }));
-          await repo.fetchBlob(l, this.d.blobs, { signal: ac.signal, progress: tick });
-          fetched.push(l.digest);
-          progress({ id, status: 'Verifying Checksum' });
-          progress({ id, status: 'Download complete' });
         });
         p.catch(() => {}); // awaited in order below
         downloads.set(i, p);
@@ -703,33 +794,73 @@ export class ImageService {
           parent = parent ? sha256(`${parent} ${diffId}`) : diffId;
           continue;
         }
-        await downloads.get(i);
+        const download = downloads.get(i)!;
+        const partial = await Promise.race([starts.get(i)!, download.then(() => undefined)]);
+        if (!partial) await download;
         const id = shortId(l.digest);
-        const tick = throttle((current: number) => progress({ id, status: 'Extracting', progress: { current, total: l.size } }));
-        tick(0, l.size);
-        const r = await this.registerLayer(parent, this.d.blobs.path(l.digest), { expectDiffId: diffId, blob: l.digest, signal: ac.signal, onRead: (n) => tick(n, l.size) });
+        const tick = throttle((current: number) => {
+          if (downloaded.has(i)) progress({ id, status: 'Extracting', progress: { current, total: l.size } });
+        });
+        const apply = (streaming: boolean): ReturnType<ImageService['registerLayer']> => this.registerLayer(parent, this.d.blobs.path(l.digest), {
+          expectDiffId: diffId, blob: l.digest, signal: ac.signal, onRead: (n) => tick(n, l.size),
+          ...(streaming && partial ? { input: () => partial.follow(ac.signal), blobReady: download } : {}),
+        });
+        let r: Awaited<ReturnType<ImageService['registerLayer']>>;
+        try {
+          r = await apply(true);
+        } catch (err) {
+          if (!partial || ac.signal.aborted) throw err;
+          // the bytes followed broke off (a mirror failed and another source took over, say): once
+          // the download itself succeeds, the committed blob is what counts
+          await download;
+          r = await apply(false);
+        }
         if (r.created) created.push(r.chainId);
         parent = r.chainId;
-        progress({ id, status: 'Pull complete' });
+        progress(layerStatus(id, 'Pull complete'));
       }
     } catch (err) {
       ac.abort(err);
       await Promise.allSettled(downloads.values());
       await this.#rollbackLayers(created).catch((e: unknown) => this.d.log.warn({ err: e }, 'pull: rolling back layers failed'));
       const kept = new Set(this.d.meta.listLayers().map((x) => x.blob));
-      for (const b of fetched) if (!kept.has(b)) await this.d.blobs.delete(b).catch(() => {});
+      const hostile = kindOf(err) === 'invalid-argument';
+      for (const b of fetched) {
+        if (kept.has(b)) continue;
+        // nothing stays committed; bytes that are fine stay as a partial download for the next pull
+        if (hostile) await this.d.blobs.delete(b).catch(() => {});
+        else await this.d.blobs.uncommit(b).catch(() => {});
+      }
       throw err;
     } finally {
       signal?.removeEventListener('abort', abort);
     }
   }
 
+  /** Repositories on `domain` that hold blob `digest`, by what this engine pulled and pushed (RepoDigests): mount sources. */
+  async #mountCandidates(digest: Digest, domain: string): Promise<string[]> {
+    const withBlob = new Set(this.d.meta.listLayers().filter((l) => l.blob === digest).map((l) => l.chainId as string));
+    const out: string[] = [];
+    if (!withBlob.size) return out;
+    for (const img of this.d.meta.listImages()) {
+      const repos = img.repoDigests.map((rd) => parseReference(rd)).filter((r) => r.domain === domain).map((r) => r.path);
+      if (!repos.length) continue;
+      const cfg = await this.config(img.id).catch(() => undefined);
+      if (!cfg || !chainIds(cfg.rootfs.diff_ids).some((c) => withBlob.has(c))) continue;
+      for (const r of repos) if (!out.includes(r)) out.push(r);
+    }
+    return out;
+  }
+
   /**
    * `docker push`: upload the image tagged `name:tag` (every tag of the repository when `tag` is
-   * empty and `name` has none) as a Docker schema2 manifest. Blobs the registry holds are skipped
-   * (HEAD); others go up in one PUT each, three at once. Layers stored uncompressed are gzipped once
-   * (the gzip blob replaces the stored one). Records the pushed manifest's RepoDigest. not-found
-   * (dockerd's texts) when the tag is not local; unauthorized or forbidden when the registry refuses.
+   * empty and `name` has none: `push -a`). Blobs the registry holds are skipped (HEAD); a blob this
+   * engine knows in another repository of the same registry is mounted from there
+   * (`?mount=&from=`); others go up in one PUT, or in PATCH chunks when large, three at once.
+   * Layers stored uncompressed are gzipped once (the gzip blob replaces the stored one). The
+   * manifest is Docker schema2, or OCI when a layer is zstd (schema2 has no zstd). Records the
+   * pushed manifest's RepoDigest. not-found (dockerd's texts) when the tag is not local;
+   * unauthorized or forbidden when the registry refuses.
    */
   async push(name: string, tag: string | undefined, opts: RegistryOpOptions = {}): Promise<void> {
     const registry = this.#registry();
@@ -757,29 +888,41 @@ export class ImageService {
         return l;
       });
       // compat: dockerd lists the layers top first
-      for (const l of [...records].reverse()) progress({ id: shortId(l.diffId), status: 'Preparing' });
+      for (const l of [...records].reverse()) progress(layerStatus(shortId(l.diffId), 'Preparing'));
       const limit = limiter(LAYER_CONCURRENCY);
-      const descriptors = await Promise.all(records.map((l) => limit(async () => {
+      let queued = 0;
+      const descriptors = await Promise.all(records.map((l) => {
         const pid = shortId(l.diffId);
-        const blob = await this.#compressedBlob(l);
-        if (await repo.hasBlob(blob.digest, opts.signal)) {
-          progress({ id: pid, status: 'Layer already exists' });
-        } else {
-          const tick = throttle((current: number, total: number) => progress({ id: pid, status: 'Pushing', progress: { current, total } }));
-          await repo.pushBlob(blob, () => this.d.blobs.open(blob.digest), { signal: opts.signal, progress: tick });
-          progress({ id: pid, status: 'Pushed' });
-        }
-        return { mediaType: MediaType.DockerLayer, size: blob.size, digest: blob.digest } satisfies Descriptor;
-      })));
+        if (queued++ >= LAYER_CONCURRENCY) progress(layerStatus(pid, 'Waiting'));
+        return limit(async () => {
+          const blob = await this.#compressedBlob(l);
+          if (await repo.hasBlob(blob.digest, opts.signal)) {
+            progress(layerStatus(pid, 'Layer already exists'));
+          } else {
+            const tick = throttle((current: number, total: number) => progress({ id: pid, status: 'Pushing', progress: { current, total } }));
+            const mountFrom = await this.#mountCandidates(blob.digest, ref.domain);
+            const r = await repo.pushBlob(blob, (start, end) => this.d.blobs.open(blob.digest, { start, end }), { signal: opts.signal, progress: tick, mountFrom });
+            progress(layerStatus(pid, r.mounted ? `Mounted from ${r.mounted}` : 'Pushed'));
+          }
+          return blob;
+        });
+      }));
       if (!(await repo.hasBlob(id, opts.signal))) await repo.pushBlob({ digest: id, size: cfgRaw.length }, () => Readable.from([cfgRaw]), { signal: opts.signal });
-      const manifest: ImageManifest = {
-        schemaVersion: 2, mediaType: MediaType.DockerManifest,
-        config: { mediaType: MediaType.DockerConfig, size: cfgRaw.length, digest: id },
-        layers: descriptors,
-      };
+      const oci = descriptors.some((b) => b.compression === 'zstd');
+      const manifest: ImageManifest = oci
+        ? {
+          schemaVersion: 2, mediaType: MediaType.OciManifest,
+          config: { mediaType: MediaType.OciConfig, size: cfgRaw.length, digest: id },
+          layers: descriptors.map((b) => ({ mediaType: b.compression === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayerGzip, size: b.size, digest: b.digest })),
+        }
+        : {
+          schemaVersion: 2, mediaType: MediaType.DockerManifest,
+          config: { mediaType: MediaType.DockerConfig, size: cfgRaw.length, digest: id },
+          layers: descriptors.map((b) => ({ mediaType: MediaType.DockerLayer, size: b.size, digest: b.digest })),
+        };
       // compat: Docker writes schema2 manifests indented by three spaces
       const raw = Buffer.from(JSON.stringify(manifest, null, 3));
-      const digest = await repo.putManifest(t, raw, MediaType.DockerManifest, opts.signal);
+      const digest = await repo.putManifest(t, raw, manifest.mediaType!, opts.signal);
       const rec = this.d.meta.getImage(id);
       if (rec) this.d.meta.putImage({ ...rec, repoDigests: [...new Set([...rec.repoDigests, `${repoName}@${digest}`])] });
       this.d.events.emit('image', 'push', `${familiar}:${t}`, { name: `${familiar}:${t}` });
@@ -788,16 +931,59 @@ export class ImageService {
     }
   }
 
-  /** The layer's blob gzipped: as stored when it is, else gzipped once and stored in its place. */
-  async #compressedBlob(l: LayerRecord): Promise<{ digest: Digest; size: number }> {
-    if (l.blobMediaType.endsWith('gzip')) return { digest: l.blob, size: await this.d.blobs.size(l.blob) };
+  /** The layer's blob compressed: as stored when it is (gzip or zstd), else gzipped once and stored in its place. */
+  async #compressedBlob(l: LayerRecord): Promise<{ digest: Digest; size: number; compression: 'gzip' | 'zstd' }> {
+    if (l.blobMediaType.endsWith('gzip') || l.blobMediaType.endsWith('zstd')) {
+      return { digest: l.blob, size: await this.d.blobs.size(l.blob), compression: l.blobMediaType.endsWith('zstd') ? 'zstd' : 'gzip' };
+    }
     const gz = await this.d.blobs.ingest(this.d.blobs.open(l.blob).pipe(createGzip()));
     const now = this.d.meta.getLayer(l.chainId);
     if (now && !now.blobMediaType.endsWith('gzip')) {
       this.d.meta.putLayer({ ...now, blob: gz.digest, blobMediaType: MediaType.OciLayerGzip });
       if (!this.d.meta.listLayers().some((o) => o.blob === now.blob)) await this.d.blobs.delete(now.blob).catch(() => {});
     }
-    return gz;
+    return { ...gz, compression: 'gzip' };
+  }
+
+  /**
+   * `docker search`, as dockerd: `term` names the registry when its first component looks like
+   * one (`127.0.0.1:5000/busy`), else Docker Hub; `limit` 1–100 (default 25); filters `is-official`,
+   * `is-automated` (deprecated: `true` finds nothing) and `stars`. invalid-argument for a bad
+   * limit or filter; not-implemented when the registry has no search.
+   */
+  async search(term: string, opts: { limit?: number; filters?: Map<string, string[]>; auth?: Credentials; signal?: AbortSignal } = {}): Promise<SearchResult[]> {
+    const f = opts.filters ?? new Map<string, string[]>();
+    for (const k of f.keys()) if (!['is-automated', 'is-official', 'stars'].includes(k)) throw invalid(`invalid filter '${k}'`);
+    const bool = (k: string): boolean | undefined => {
+      const v = f.get(k);
+      if (!v?.length) return undefined;
+      const x = v[v.length - 1]!.toLowerCase();
+      if (!['true', 'false', '1', '0'].includes(x)) throw invalid(`invalid filter '${k}=${v[v.length - 1]!}'`);
+      return x === 'true' || x === '1';
+    };
+    const automated = bool('is-automated');
+    const official = bool('is-official');
+    let stars = 0;
+    for (const v of f.get('stars') ?? []) {
+      if (!/^-?\d+$/.test(v)) throw invalid(`invalid filter 'stars=${v}'`);
+      stars = Math.max(stars, Number(v));
+    }
+    const limit = opts.limit ?? 25;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid(`limit ${limit} is outside the range of [1, 100]`);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(term)) throw invalid(`invalid repository name: repository name (${term}) should not have a scheme`);
+    // compat: dockerd's splitReposSearchTerm
+    const parts = term.split('/');
+    const first = parts[0]!;
+    const hub = parts.length === 1 || (!first.includes('.') && !first.includes(':') && first !== 'localhost');
+    const domain = hub ? 'docker.io' : domainOfServerAddress(first);
+    let remote = hub ? term : parts.slice(1).join('/');
+    if (domain === 'docker.io') remote = remote.replace(/^library\//, '');
+    // compat: an `is-automated=true` filter finds nothing since the field was deprecated
+    if (automated === true) return [];
+    const results = await this.#registry().search(domain, remote, limit, opts.auth, opts.signal);
+    return results.filter((r) => (automated === undefined || r.is_automated === automated)
+      && (official === undefined || r.is_official === official)
+      && (!f.has('stars') || r.star_count >= stars)).map((r) => ({ ...r, is_automated: false }));
   }
 
   /**
@@ -985,16 +1171,8 @@ function depthOf(chainId: string, layers: { chainId: string; parent: string | nu
 
 const internalMissing = (c: string): BerthError => new BerthError('internal', `layer ${c} is missing from the store`);
 
-async function readHead(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(b, 0, n, 0);
-    return b.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
+/** How a layer blob is recorded, by its compression. */
+const LAYER_MEDIA_TYPE: Record<Compression, string> = { gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer };
 
 /** Validate a config blob where it enters. */
 export function parseImageConfig(raw: Buffer): ImageConfig {

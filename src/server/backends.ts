@@ -6,11 +6,12 @@ import type {
 
 export type ContainerBackend = Pick<ContainerService,
   'create' | 'start' | 'stop' | 'restart' | 'kill' | 'remove' | 'rename' | 'wait' | 'pause' | 'unpause' | 'top' | 'logs' |
-  'attach' | 'resize' | 'stats' | 'changes' | 'export' | 'commit' | 'update' | 'prune' | 'list' | 'get' | 'sizeRw' | 'resolve'>;
+  'attach' | 'resize' | 'stats' | 'changes' | 'export' | 'commit' | 'update' | 'prune' | 'list' | 'get' | 'sizeRw' | 'resolve' |
+  'connectNetwork' | 'disconnectNetwork'>;
 export type ImageBackend = Pick<ImageService, 'get' | 'list' | 'load' | 'save' | 'importTarball' | 'tag' | 'remove' | 'history' | 'prune' | 'resolve' | 'config' |
-  'pull' | 'push' | 'login' | 'distribution'>;
+  'pull' | 'push' | 'login' | 'distribution' | 'search'>;
 export type VolumeBackend = Pick<VolumeService, 'create' | 'get' | 'list' | 'remove' | 'prune' | 'size'>;
-export type NetworkBackend = Pick<NetworkService, 'list' | 'get'>;
+export type NetworkBackend = Pick<NetworkService, 'list' | 'get' | 'create' | 'remove' | 'prune'>;
 export type SystemBackend = Pick<SystemService, 'info' | 'version' | 'df'>;
 export type EventsBackend = Pick<EventBus, 'subscribe'>;
 export type ExecBackend = Pick<ExecService, 'create' | 'get' | 'start' | 'assertStartable' | 'resize' | 'idsOf'>;

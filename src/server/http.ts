@@ -122,10 +122,41 @@ function toWireProgress(e: ProgressEvent | object): object {
   if (p.stream !== undefined && p.status && p.status === p.stream.trim()) return { stream: p.stream };
   if (p.status) out.status = p.status;
   if (p.id) out.id = p.id;
-  if (p.progress) out.progressDetail = { current: p.progress.current, total: p.progress.total };
+  if (p.progress) {
+    // compat: Go omits zero counts, so a status update carries `"progressDetail":{}`
+    const { current, total } = p.progress;
+    out.progressDetail = { ...(current ? { current } : {}), ...(total ? { total } : {}) };
+    const bar = progressBar(current, total ?? 0);
+    if (bar) out.progress = bar;
+  }
   if (p.stream !== undefined && !p.status) out.stream = p.stream;
   if (p.aux !== undefined) out.aux = p.aux;
   return out;
+}
+
+/**
+ * dockerd's rendered bar (jsonmessage JSONProgress.String at its 200-column default width):
+ * `[=====>      ]  1.2MB/3.4MB`; empty without counts.
+ */
+export function progressBar(current: number, total: number): string {
+  if (current <= 0 && total <= 0) return '';
+  if (total <= 0) return humanSize(current).padStart(8);
+  const pct = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2));
+  const bar = `[${'='.repeat(pct)}>${' '.repeat(Math.max(0, 50 - pct))}] `;
+  const numbers = current > total ? humanSize(current).padStart(8) : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
+  return bar + numbers;
+}
+
+/** go-units HumanSize: decimal units, 4 significant digits (`1.23MB`, `512B`). */
+export function humanSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
 /** Docker's 8-byte frame header: stream type, 0, 0, 0, big-endian length. */

@@ -71,7 +71,7 @@ test('jsonLines holds the status until the first event, then reports failures in
   out.end();
   assert.equal(head, 200);
   assert.deepEqual(written, [
-    '{"status":"Loading layer","id":"abc","progressDetail":{"current":1,"total":2}}\n',
+    '{"status":"Loading layer","id":"abc","progressDetail":{"current":1,"total":2},"progress":"[=========================>                         ]       1B/2B"}\n',
     '{"errorDetail":{"message":"broken"},"error":"broken"}\n',
     'END',
   ]);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,13 +102,23 @@ test('gzip input: diffId is of the tar, compressedDigest of the input', async (t
   const tarball = await makeTar([{ name: 'a', body: 'gz' }]);
   const gz = gzipSync(tarball);
   const res = await applyLayer(target, Readable.from(gz), { format: 'overlay' });
-  assert.deepEqual(res, { diffId: sha(tarball), compressedDigest: sha(gz), size: tarball.length });
+  assert.deepEqual(res, { diffId: sha(tarball), compressedDigest: sha(gz), size: tarball.length, compression: 'gzip' });
   assert.equal(readFileSync(join(target, 'a'), 'utf8'), 'gz');
 });
 
-test('zstd is refused as not implemented; garbage as an invalid layer', async (t) => {
+test('zstd input (through the zstd program): diffId of the tar, compressedDigest of the input', { skip: spawnSync('sh', ['-c', 'command -v zstd']).status !== 0 ? 'needs zstd' : undefined }, async (t) => {
   const { target } = sandbox(t);
-  await assert.rejects(applyLayer(target, Readable.from(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0])), { format: 'overlay' }), { kind: 'not-implemented' });
+  const tarball = await makeTar([{ name: 'z', body: 'zstd layer'.repeat(1000) }]);
+  const z = spawnSync('zstd', ['-c', '-q'], { input: tarball }).stdout;
+  assert.deepEqual([...z.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
+  const res = await applyLayer(target, Readable.from(z), { format: 'overlay' });
+  assert.deepEqual(res, { diffId: sha(tarball), compressedDigest: sha(z), size: tarball.length, compression: 'zstd' });
+  assert.equal(readFileSync(join(target, 'z'), 'utf8'), 'zstd layer'.repeat(1000));
+});
+
+test('broken zstd and garbage are invalid layers', async (t) => {
+  const { target } = sandbox(t);
+  await assert.rejects(applyLayer(target, Readable.from(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0])), { format: 'overlay' }), { kind: 'invalid-argument' });
   await assert.rejects(applyLayer(target, Readable.from(Buffer.alloc(1024, 7)), { format: 'overlay' }), { kind: 'invalid-argument' });
   await assert.rejects(applyLayer(target, Readable.from(Buffer.from([0x1f, 0x8b, 1, 2, 3])), { format: 'overlay' }), { kind: 'invalid-argument' });
 });

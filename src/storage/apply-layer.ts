@@ -10,6 +10,7 @@
 // out; every parent component is checked with lstat and must be a real directory (never a
 // symlink); files are created with O_EXCL|O_NOFOLLOW; hardlink targets get the same checks. With
 // no concurrent writer there is no window between check and use.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { join, posix } from 'node:path';
@@ -33,7 +34,11 @@ export interface ApplyResult {
   compressedDigest: Digest;
   /** Bytes of uncompressed tar. */
   size: number;
+  /** How the input was compressed (by its magic bytes). */
+  compression: Compression;
 }
+
+export type Compression = 'gzip' | 'zstd' | 'none';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -47,19 +52,20 @@ const S_IFIFO = 0o010000;
 const bad = (what: string, name: string): BerthError => new BerthError('invalid-argument', `invalid layer: ${what}: ${name}`);
 
 /**
- * Apply the layer tar in `input` (plain or gzip) to `dir`.
+ * Apply the layer tar in `input` (plain, gzip or zstd) to `dir`.
  * - 'overlay': `dir` is an empty upper dir; whiteouts become char 0:0 devices and opaque markers
  *   set `trusted.overlay.opaque=y`.
  * - 'vfs': `dir` is a full copy of the parent; whiteouts delete, opaque markers empty the directory
  *   of everything this layer has not written.
  * Throws invalid-argument for a hostile or malformed tarball (paths escaping `dir`, writes through
- * symlinks, bad hardlinks), not-implemented for zstd. On any failure the contents of `dir` are
+ * symlinks, bad hardlinks) or compressed data that does not decompress. On any failure the contents of `dir` are
  * removed: the caller must discard the snapshot. Nothing is ever written outside `dir`.
  */
 export async function applyLayer(dir: string, input: Readable, opts: { format: LayerFormat; signal?: AbortSignal }): Promise<ApplyResult> {
   const rawHash = createHash('sha256');
   const tarHash = createHash('sha256');
   let size = 0;
+  const seen: { compression: Compression } = { compression: 'none' };
   const writer = new LayerWriter(dir, opts.format);
   const extract = tar.extract();
   captureRawPax(extract, (raw) => (writer.pendingPax = raw));
@@ -83,14 +89,14 @@ export async function applyLayer(dir: string, input: Readable, opts: { format: L
   }
 
   try {
-    await pipeline(input, hashRaw, decompress, hashTar, extract, { signal: opts.signal });
+    await pipeline(input, hashRaw, (src: AsyncIterable<Buffer>) => decompress(src, seen, opts.signal), hashTar, extract, { signal: opts.signal });
     writer.finish();
   } catch (err) {
     writer.abort();
     for (const name of fs.readdirSync(dir)) fs.rmSync(join(dir, name), { recursive: true, force: true });
     throw classify(err);
   }
-  return { diffId: `sha256:${tarHash.digest('hex')}`, compressedDigest: `sha256:${rawHash.digest('hex')}`, size };
+  return { diffId: `sha256:${tarHash.digest('hex')}`, compressedDigest: `sha256:${rawHash.digest('hex')}`, size, compression: seen.compression };
 }
 
 /** PAX mtime keeps sub-second precision; the ustar field has whole seconds. */
@@ -109,8 +115,15 @@ function classify(err: unknown): unknown {
   return wrap(err, 'apply layer');
 }
 
-/** Pass plain tar through, gunzip gzip (magic 1f 8b); zstd (28 b5 2f fd) is not supported yet. */
-async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+/** The compression of a blob from its first bytes: gzip (1f 8b), zstd (28 b5 2f fd), else none. */
+export function compressionOf(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return 'none';
+}
+
+/** Pass plain tar through, gunzip gzip, and decompress zstd through Debian's `zstd` (Node 20 has no zstd). */
+async function* decompress(source: AsyncIterable<Buffer>, seen: { compression: Compression }, signal?: AbortSignal): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   while (head.length < 4) {
@@ -122,11 +135,10 @@ async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer
     if (head.length) yield head;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   }
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
-    throw new BerthError('not-implemented', 'zstd-compressed layers are not supported yet');
-  }
-  if (head[0] !== 0x1f || head[1] !== 0x8b) return yield* rest();
-  const gunzip = createGunzip();
+  seen.compression = compressionOf(head);
+  if (seen.compression === 'none') return yield* rest();
+  if (seen.compression === 'zstd') return yield* zstdDecompress(rest(), signal);
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   const feeding = pipeline(rest(), gunzip);
   feeding.catch(() => {}); // its error also destroys gunzip, which the loop below throws
   try {
@@ -134,6 +146,42 @@ async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer
     await feeding;
   } finally {
     gunzip.destroy();
+  }
+}
+
+/**
+ * zstd-decompress a stream with `zstd -dc` (Debian's zstd: fast, streaming, every frame).
+ * invalid-argument for data zstd refuses; unavailable when the binary is missing.
+ */
+export async function* zstdDecompress(source: AsyncIterable<Buffer>, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const child = spawn('zstd', ['-d', '-c', '-q', '--no-progress'], { stdio: ['pipe', 'pipe', 'pipe'], signal });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  exited.catch(() => {});
+  const feeding = pipeline(source, child.stdin).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  feeding.catch(() => {});
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+    await feeding.catch((err: unknown) => {
+      if ((err as { code?: string }).code !== 'EPIPE') throw err;
+    });
+    let code: number | null;
+    try {
+      code = await exited;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new BerthError('unavailable', 'zstd-compressed layer: the zstd program is missing (apt-get install zstd)');
+      throw err;
+    }
+    if (code !== 0) throw new BerthError('invalid-argument', `invalid layer: zstd: ${stderr.trim() || `exit ${code}`}`);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
 }
 

@@ -256,7 +256,7 @@ describe('registries: docker push, pull, login, run against berthd', { skip, tim
     assert.match(denied.stderr, /pull access denied|unauthorized/);
   });
 
-  test('a registry that serves wrong bytes or a lying manifest: the pull fails and nothing is committed', async (t) => {
+  test('a registry that serves wrong bytes, a lying, oversized or self-referencing manifest, or a short blob: the pull fails and nothing is committed', async (t) => {
     const tarOf = (n: number): Buffer => Buffer.alloc(1024, n); // two zero blocks are an empty tar; any bytes do for the diff_id
     const good = gzipSync(Buffer.alloc(1024));
     const bad = gzipSync(tarOf(0));
@@ -267,9 +267,22 @@ describe('registries: docker push, pull, login, run against berthd', { skip, tim
       config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: digestOf(cfg), size: cfg.length },
       layers: [layers[0], { ...layers[1], digest: digestOf(Buffer.concat([bad.subarray(0, -1), Buffer.from([bad[bad.length - 1]! ^ 0xff])])) }],
     }));
+    // an index whose only entry the registry answers with the index itself
+    const loopEntry = digestOf('the entry');
+    const loop = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: loopEntry, size: 100, platform: { os: 'linux', architecture: 'amd64' } }] }));
+    // a layer whose descriptor claims more bytes than the registry sends
+    const shortManifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: digestOf(cfg), size: cfg.length },
+      layers: [{ ...layers[0], size: good.length + 100 }, layers[1]],
+    }));
+    const big = Buffer.alloc(4 * 1024 * 1024 + 1, 0x20);
     const server = createServer((req, res) => {
       const p = req.url ?? '';
       if (p === '/v2/') res.writeHead(200).end('{}');
+      else if (p.endsWith('/manifests/big')) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json' }).end(big);
+      else if (p.endsWith('/manifests/loop') || p.endsWith(`/manifests/${loopEntry}`)) res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json', 'Content-Length': loop.length }).end(loop);
+      else if (p.endsWith('/manifests/short')) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json', 'Content-Length': shortManifest.length }).end(shortManifest);
       else if (p.endsWith('/manifests/liar')) res.writeHead(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json', 'Content-Length': manifest.length }).end(manifest);
       else if (p.includes('/manifests/')) res.writeHead(200, { 'Content-Type': 'application/vnd.docker.distribution.manifest.v2+json', 'Content-Length': manifest.length }).end(manifest);
       else if (p.endsWith(digestOf(cfg))) res.writeHead(200, { 'Content-Length': cfg.length }).end(cfg);
@@ -291,8 +304,19 @@ describe('registries: docker push, pull, login, run against berthd', { skip, tim
     assert.deepEqual(readdirSync(blobDir).filter((f) => !before.has(f)), []); // the good layer's blob went too
     assert.deepEqual(snaps(), snapsBefore); // and the good layer's snapshot
     assert.equal(ok(await d.docker(['images', '-q', `${host}/evil`]), 'images').trim(), '');
-    const liar = await d.docker(['pull', `${host}/evil:liar`]);
-    assert.notEqual(liar.code, 0);
-    assert.match(liar.stderr, /contradicts its content/);
+    for (const [tag, why] of [
+      ['liar', /contradicts its content/],
+      ['big', /invalid manifest: manifest .*evil:big is too large: over 4194304 bytes/],
+      ['loop', /invalid manifest: index sha256:[a-f0-9]{64} points to itself \(a cycle\)/],
+      ['short', /size mismatch: expected 1\d+, the registry sends \d+/],
+    ] as const) {
+      const r2 = await d.docker(['pull', `${host}/evil:${tag}`]);
+      assert.notEqual(r2.code, 0, tag);
+      assert.match(r2.stderr, why, tag);
+      assert.deepEqual(readdirSync(blobDir).filter((f) => !before.has(f)), [], tag);
+      assert.deepEqual(snaps(), snapsBefore, tag);
+      assert.deepEqual(readdirSync(join(d.dataRoot, 'ingest')), [], tag); // not even a partial download
+    }
+    assert.equal(ok(await d.docker(['images', '-q', `${host}/evil`]), 'images').trim(), '');
   });
 });

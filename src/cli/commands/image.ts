@@ -11,6 +11,7 @@ import { registerImport } from './import.ts';
 import { registerInspect } from './inspect.ts';
 import { registerLoad } from './load.ts';
 import { registerPull } from './pull.ts';
+import { registerPush } from './push.ts';
 import { registerRmi } from './rmi.ts';
 import { registerSave } from './save.ts';
 import { registerTag } from './tag.ts';
@@ -50,6 +51,7 @@ export function registerImage(parent: Command, ctx: CliContext): Command {
   listOption(prune, '--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', filterValue);
   action<{ all?: boolean; force?: boolean; filter: string[] }>(prune, (_args, o) => pruneImages(ctx, o));
   registerPull(img, ctx);
+  registerPush(img, ctx);
   registerRmi(img, ctx, 'rm', ['remove']);
   registerSave(img, ctx);
   registerTag(img, ctx);

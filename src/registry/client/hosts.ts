@@ -2,18 +2,50 @@
 // (loopback is insecure by default), a CA directory per host, Docker Hub's API host.
 import { readdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { isErrno } from '../../common/index.ts';
+import { BerthError, isErrno } from '../../common/index.ts';
 
 export interface RegistrySettings {
   /** `--insecure-registry`: hosts (`host:port`) or IPv4 CIDRs; plain http and unverified TLS are allowed for them. */
   insecure: string[];
-  /** `--registry-mirror`: parsed and reported, not used yet. TODO(#4) */
-  mirrors: string[];
+  /** `--registry-mirror`: pulls try these first, in order, then the registry itself. */
+  mirrors: Mirror[];
   /** Per-registry TLS material: `<certsDir>/<host[:port]>/*.crt` are CAs, `client.cert` + `client.key` a client pair. */
   certsDir: string;
+  /** Blobs larger than this go up in PATCH chunks of this many bytes; smaller ones in one PUT. */
+  chunkSize: number;
 }
+
+/** A pull-through mirror of one registry (`docker.io` for Docker's plain `--registry-mirror URL`). */
+export interface Mirror {
+  registry: string;
+  url: URL;
+}
+
+/**
+ * `--registry-mirror` / daemon.json `registry-mirrors`: `URL` mirrors Docker Hub (Docker's meaning);
+ * `REGISTRY=URL` (berth's extension) mirrors any registry, `127.0.0.1:5000=http://127.0.0.1:6000`.
+ * The URL is http(s) without path, query or fragment, as dockerd requires. invalid-argument otherwise.
+ */
+export function parseMirror(v: string): Mirror {
+  const eq = v.indexOf('=');
+  const registry = eq > 0 && !v.slice(0, eq).includes('://') ? v.slice(0, eq).trim() : 'docker.io';
+  const raw = eq > 0 && !v.slice(0, eq).includes('://') ? v.slice(eq + 1).trim() : v.trim();
+  if (!registry || /[\s/]/.test(registry)) throw new BerthError('invalid-argument', `invalid mirror: bad registry name in ${JSON.stringify(v)}`);
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new BerthError('invalid-argument', `invalid mirror: ${JSON.stringify(raw)} is not a valid URI`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BerthError('invalid-argument', `invalid mirror: unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(raw)}`);
+  if (u.pathname !== '/' || u.search || u.hash) throw new BerthError('invalid-argument', `invalid mirror: path, query, or fragment at end of the URI ${JSON.stringify(raw)}`);
+  return { registry: domainOfServerAddress(registry), url: new URL(`${u.origin}/`) };
+}
+
+/** A mirror as configured and shown by `docker info`: the URL alone for Docker Hub, else `REGISTRY=URL`. */
+export const mirrorString = (m: Mirror): string => (m.registry === 'docker.io' ? m.url.href : `${m.registry}=${m.url.href}`);
 
 /** Docker's default insecure range; `localhost` resolves into it, so it is insecure too. */
 export const DEFAULT_INSECURE = ['127.0.0.0/8', '::1/128', 'localhost'];
@@ -93,7 +125,8 @@ export async function tlsMaterial(certsDir: string, host: string): Promise<TlsMa
   for (const n of names.sort()) {
     if (n.endsWith('.crt')) cas.push(await readFile(join(dir, n), 'utf8'));
   }
-  if (cas.length) out.ca = [...rootCertificates, ...cas];
+  // node:tls only when needed: importing it (its rootCertificates above all) costs ~2 MiB of idle RSS
+  if (cas.length) out.ca = [...(createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).rootCertificates, ...cas];
   if (names.includes('client.cert') && names.includes('client.key')) {
     out.cert = await readFile(join(dir, 'client.cert'), 'utf8');
     out.key = await readFile(join(dir, 'client.key'), 'utf8');

@@ -73,7 +73,8 @@ export function imageRoutes(r: Router, b: Backends): void {
       const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
       const out = jsonLines(req.res);
       try {
-        await im.pull(ref, { auth: registryAuth(req), platform: req.query.get('platform') || undefined, progress: (e) => out.write(e), signal: req.signal });
+        // compat: dockerd pulls every tag when neither `tag` nor fromImage names one (`docker pull -a`)
+        await im.pull(ref, { auth: registryAuth(req), platform: req.query.get('platform') || undefined, allTags: !tag, progress: (e) => out.write(e), signal: req.signal });
       } catch (err) {
         if (!out.started) throw err; // nothing sent yet: a real status code
         out.fail(err);
@@ -168,8 +169,16 @@ export function imageRoutes(r: Router, b: Backends): void {
     });
   }, { since: '1.30' });
 
-  r.get('/images/search', () => {
-    throw new BerthError('not-implemented', 'search is not implemented yet'); // TODO(#4)
+  r.get('/images/search', async (req) => {
+    const term = req.query.get('term') ?? '';
+    const limitText = req.query.get('limit');
+    let limit: number | undefined;
+    if (limitText) {
+      limit = Number(limitText);
+      if (!/^-?\d+$/.test(limitText)) throw invalid(`strconv.Atoi: parsing ${JSON.stringify(limitText)}: invalid syntax`);
+    }
+    const results = await im.search(term, { limit, filters: parseFilters(req.query), auth: registryAuth(req), signal: req.signal });
+    sendJson(req.res, 200, results);
   });
 }
 

@@ -1,7 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { main } from '../daemon/main.ts';
+import { reexecTuned } from '../daemon/tune.ts';
 
-// A daemon that idles most of the time: a 1 MiB young generation instead of V8's default 16 MiB
-// keeps ~3 MiB of RSS off the idle figure at no measurable cost to request latency.
-setFlagsFromString('--max-semi-space-size=1');
+// First, before the daemon's modules are even loaded: the process may be replaced (same pid) by one
+// running with berthd's Node flags (daemon/tune.ts). `--check-store` is a one-shot: no need.
+if (process.argv[2] !== '--check-store') reexecTuned();
+const { main } = await import('../daemon/main.ts');
 void main(process.argv.slice(2));

@@ -1,7 +1,8 @@
 // The composition root: the only place that picks implementations.
 import { chmod, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createLogger, type Logger, run } from '../common/index.ts';
 import { ContentStore, MetadataStore } from '../store/index.ts';
 import { DEFAULT_INSECURE, RegistryClient, parseMirror } from '../registry/index.ts';
@@ -11,6 +12,7 @@ import { LINUX_CAPABILITIES } from '../oci/index.ts';
 import { ArchiveService, BuildService, ContainerService, EventBus, ExecService, ImageService, NetworkService, SystemService, VolumeService, chainIds } from '../engine/index.ts';
 import { createApiServer } from '../server/index.ts';
 import type { DaemonConfig } from './config.ts';
+import { IdleReclaimer } from './tune.ts';
 
 export const VERSION = '0.1.0';
 
@@ -102,10 +104,22 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   });
   await chmod(cfg.host, 0o660);
   log.info({ socket: cfg.host, dataRoot: cfg.dataRoot, driver: layers.driver, runtime: runtimeName, cgroup: cgv }, 'berthd is listening');
+  // memory back to the system once requests stop: start-up's, then each burst's (see tune.ts)
+  const reclaim = new IdleReclaimer({ delayMs: 1000, minIntervalMs: 30_000, log });
+  server.on('request', (_req: unknown, res: ServerResponse) => {
+    reclaim.touch();
+    res.once('close', () => reclaim.touch());
+  });
+  server.on('upgrade', (_req: unknown, socket: Duplex) => {
+    reclaim.touch();
+    socket.once('close', () => reclaim.touch());
+  });
+  reclaim.touch();
 
   return {
     server, log,
     async close() {
+      reclaim.stop();
       containers.close();
       networks.close();
       await containers.settle();

@@ -12,6 +12,9 @@ const _lsetxattr = lib.func('int lsetxattr(const char *path, const char *name, c
 const _lgetxattr = lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)');
 const _llistxattr = lib.func('intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)');
 const _lchown = lib.func('int lchown(const char *path, uint32_t owner, uint32_t group)');
+const _execve = lib.func('int execve(const char *path, const char **argv, const char **envp)');
+const _fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+const _mallocTrim = lib.func('int malloc_trim(size_t pad)');
 
 export class SysError extends Error {
   constructor(
@@ -88,4 +91,19 @@ export function llistxattr(path: string): string[] {
 }
 export function lchown(path: string, uid: number, gid: number): void {
   check(_lchown(path, uid, gid) as number, 'lchown', path);
+}
+/** execve(2): replace this process's image (same pid). Returns only by throwing, when the exec fails. */
+export function execve(path: string, argv: string[], env: Record<string, string>): never {
+  const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  check(_execve(path, [...argv, null], [...envp, null]) as number, 'execve', path);
+  throw new SysError('execve', 0, 'EUNKNOWN', path); // not reached: a successful execve does not return
+}
+/** Clear FD_CLOEXEC so `fd` survives an execve (Node marks even fds 0–2 close-on-exec). */
+export function clearCloexec(fd: number): void {
+  const F_SETFD = 2;
+  check(_fcntl(fd, F_SETFD, 'int', 0) as number, 'fcntl', `fd ${fd}`);
+}
+/** malloc_trim(3): hand free malloc memory back to the kernel, in every arena. True if any was released. */
+export function mallocTrim(): boolean {
+  return (_mallocTrim(0) as number) === 1;
 }

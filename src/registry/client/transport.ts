@@ -1,10 +1,14 @@
 // One HTTP(S) exchange with a registry, over node:http / node:https. The body of the answer is
 // left to the caller to read (or drain) so blobs stream.
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../../common/index.ts';
 import type { TlsMaterial } from './hosts.ts';
+
+// node:https loads node:tls, ~2 MiB of berthd's idle RSS: required on the first https exchange only
+let httpsModule: typeof import('node:https') | undefined;
+const https = (): typeof import('node:https') => (httpsModule ??= createRequire(import.meta.url)('node:https') as typeof import('node:https'));
 
 export interface HttpResponse {
   status: number;
@@ -38,7 +42,7 @@ export function send(o: SendOptions): Promise<HttpResponse> {
       signal: o.signal,
       ...(isHttps ? { ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, rejectUnauthorized: !o.tls?.skipVerify } : {}),
     };
-    const req = (isHttps ? httpsRequest : httpRequest)(o.url, opts, (res) => {
+    const req = (isHttps ? https().request : httpRequest)(o.url, opts, (res) => {
       res.setTimeout(o.idleTimeout ?? 60_000, () => res.destroy(new BerthError('unavailable', `${o.method} ${o.url.href}: no data for ${Math.round((o.idleTimeout ?? 60_000) / 1000)} s`)));
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: o.url });
     });

@@ -2,9 +2,9 @@
 // `--net none`, interleaved), and HTTP requests per second through a published port on
 // 127.0.0.1 (DNAT) vs straight to the container's address, in the same run.
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { CONFIG, type Ctx } from './core.ts';
 import { addRow, col, errMsg, newVariant, runInterleaved, say, stats, timed, timedOk, type Variant } from './lib.ts';
+import { freePort } from '../test/helpers/http.ts';
 
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 const retire = (v: Variant): string => `n/a (${(v.error ?? '').slice(0, 60)})`;
@@ -76,15 +76,6 @@ async function load(host: string, port: number, ms: number, concurrency: number)
   return { rps: done / ((performance.now() - t0) / 1000), errors };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function benchHttp(ctx: Ctx): Promise<void> {
   const { d } = ctx;

@@ -1,10 +1,10 @@
 // The docker CLI's config.json: credentials under `auths` (base64 `user:password` in `auth`),
 // kept in `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, mode 0600. Fields berth does
 // not know are kept as they are. Credential helpers (`credsStore`, `credHelpers`) are not run.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/index.ts';
 import type { CliContext } from './context.ts';
 
 /** Docker Hub's key in `auths`, and the server address logins without a server name. */
@@ -60,18 +60,7 @@ export async function saveConfig(env: NodeJS.ProcessEnv, cfg: DockerConfigFile):
   const dir = configDir(env);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const target = join(dir, 'config.json');
-  const tmp = join(dir, `.config.json-${randomBytes(6).toString('hex')}`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(cfg, null, '\t'));
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, target);
+  await writeFileAtomic(target, JSON.stringify(cfg, null, '\t'), 0o600);
   await chmod(target, 0o600);
 }
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { Filters } from '../api/index.ts';
 import { UsageError, invalidFlag } from './errors.ts';
+import { parseGoDuration } from '../common/index.ts';
 
 /** The pflag label of an option: `-n, --last <int>` → `-n, --last`. */
 export function flagLabel(flags: string): string {
@@ -100,27 +101,7 @@ export function nanoCpus(value: string): number {
   return m[1] === '-' ? -nanos : nanos;
 }
 
-/** Go's time.ParseDuration, in nanoseconds. */
-export function parseGoDuration(value: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let s = value;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (!s) throw new Error(`time: invalid duration ${JSON.stringify(value)}`);
-  let total = 0;
-  const re = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
-  while (s) {
-    const m = re.exec(s);
-    if (!m) throw new Error(`time: invalid duration ${JSON.stringify(value)}`);
-    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
-    s = s.slice(m[0].length);
-  }
-  return sign * Math.round(total);
-}
+export { parseGoDuration };
 
 /**
  * docker/api timetypes.GetTimestamp: a Go duration means "that long before now", a date or

@@ -17,3 +17,24 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
   return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
 }
+
+/** Go's time.ParseDuration, in nanoseconds; throws Go's message. */
+export function parseGoDuration(value: string): number {
+  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let s = value;
+  let sign = 1;
+  if (s.startsWith('-') || s.startsWith('+')) {
+    if (s[0] === '-') sign = -1;
+    s = s.slice(1);
+  }
+  if (s === '0') return 0;
+  if (!s) throw new Error(`time: invalid duration ${JSON.stringify(value)}`);
+  let total = 0;
+  while (s) {
+    const m = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/.exec(s);
+    if (!m) throw new Error(`time: ${/^(\d+\.?\d*|\.\d+)/.test(s) ? 'missing unit in' : 'invalid'} duration ${JSON.stringify(value)}`);
+    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
+    s = s.slice(m[0].length);
+  }
+  return sign * Math.round(total);
+}

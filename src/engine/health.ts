@@ -1,7 +1,7 @@
 // Container health checks as dockerd runs them (daemon/health.go): the config and its merge with
 // the image's, the probe schedule, the state machine over probe results, and the monitor that
 // runs probes while a container runs.
-import { invalid, messageOf, type Logger } from '../common/index.ts';
+import { invalid, messageOf, parseGoDuration, type Logger } from '../common/index.ts';
 
 /** A healthcheck as a client or an image gives it. Durations in nanoseconds; 0 = inherit / default. */
 export interface HealthConfig {
@@ -195,26 +195,7 @@ export function goDuration(ns: number): string {
   return sign + s;
 }
 
-/** Go's time.ParseDuration, in nanoseconds; throws Go's message. */
-export function parseGoDuration(value: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let s = value;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (!s) throw new Error(`time: invalid duration ${JSON.stringify(value)}`);
-  let total = 0;
-  while (s) {
-    const m = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/.exec(s);
-    if (!m) throw new Error(`time: ${/^(\d+\.?\d*|\.\d+)/.test(s) ? 'missing unit in' : 'invalid'} duration ${JSON.stringify(value)}`);
-    total += Number(m[1]) * (units[m[2] ?? ''] ?? 0);
-    s = s.slice(m[0].length);
-  }
-  return sign * Math.round(total);
-}
+export { parseGoDuration };
 
 /**
  * A Dockerfile `HEALTHCHECK` instruction's arguments (`--interval=5s CMD test -e /x`, `NONE`,

@@ -1,5 +1,6 @@
 // HTTP helpers for tests: fetch a page from a published port while the server comes up.
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -24,4 +25,15 @@ export async function get(host: string, port: number, tries = 40, path = '/'): P
     }
   }
   return `unreachable: ${last}`;
+}
+
+/** A TCP port nothing on the host listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }

@@ -4,21 +4,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { TestDaemon, daemonWithBusybox, randomSuffix, runCmd, skipReason } from '../helpers/env.ts';
-import { get } from '../helpers/http.ts';
+import { freePort, get } from '../helpers/http.ts';
 
 function composeSkip(): string | undefined {
   return skipReason() ?? (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0 ? undefined : 'needs docker-compose (scripts/install.sh installs it)');
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('docker-compose', { skip: composeSkip() }, () => {

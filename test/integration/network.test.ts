@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { get } from '../helpers/http.ts';
+import { get, freePort } from '../helpers/http.ts';
 import { createServer } from 'node:net';
 import { TestDaemon, daemonWithBusybox, skipReason, randomSuffix } from '../helpers/env.ts';
 
@@ -22,16 +22,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const HTTPD = (page: string): string[] => ['sh', '-c', `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p 80 -h /www`];
 
 
-/** A TCP port nothing on the host listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('bridge networking and published ports', { skip }, () => {
   const d = new TestDaemon();

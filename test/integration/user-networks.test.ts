@@ -9,19 +9,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TestDaemon, daemonWithBusybox, randomSuffix, skipReason } from '../helpers/env.ts';
 import { TinyDns } from '../helpers/dns.ts';
-import { get } from '../helpers/http.ts';
-import { createServer } from 'node:net';
+import { get, freePort } from '../helpers/http.ts';
 
-/** A TCP port nothing on the host listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function networkSkipReason(): string | undefined {
   const base = skipReason();

@@ -126,6 +126,21 @@ describe('bridge networking and published ports', { skip }, () => {
     await docker(['rmi', img]);
   });
 
+  test('--net container:web reaches web on 127.0.0.1', async () => {
+    const web = `web${randomSuffix()}`;
+    await docker(['run', '-d', '--name', web, 'busybox', ...HTTPD('shared-stack')]);
+    try {
+      let out = '';
+      for (let i = 0; i < 20 && !out.includes('shared-stack'); i++) {
+        out = await docker(['run', '--rm', '--net', `container:${web}`, 'busybox', 'sh', '-c', 'wget -qO- http://127.0.0.1/ 2>/dev/null || true']);
+        if (!out.includes('shared-stack')) await sleep(100);
+      }
+      assert.equal(out.trim(), 'shared-stack');
+    } finally {
+      await docker(['rm', '-f', web]);
+    }
+  });
+
   test('--link writes the alias to /etc/hosts and sets docker\'s link variables', async () => {
     const db = `db-${randomSuffix()}`;
     await docker(['run', '-d', '--name', db, '--expose', '5432', '-e', 'SECRET=x', 'busybox', 'sleep', '60']);

@@ -8,6 +8,13 @@ import { get, freePort } from '../helpers/http.ts';
 import { createServer } from 'node:net';
 import { TestDaemon, daemonWithBusybox, skipReason, randomSuffix } from '../helpers/env.ts';
 
+/** The IPv4 address of the interface that carries the default route, if there is one. */
+function primaryAddress(): string | undefined {
+  const dev = /\bdev (\S+)/.exec(spawnSync('ip', ['-4', 'route', 'show', 'default'], { encoding: 'utf8' }).stdout ?? '')?.[1];
+  if (!dev) return undefined;
+  return /inet (\d+\.\d+\.\d+\.\d+)/.exec(spawnSync('ip', ['-4', '-o', 'addr', 'show', 'dev', dev, 'scope', 'global'], { encoding: 'utf8' }).stdout ?? '')?.[1];
+}
+
 function networkSkipReason(): string | undefined {
   const base = skipReason();
   if (base) return base;
@@ -67,12 +74,15 @@ describe('bridge networking and published ports', { skip }, () => {
     await docker(['rm', '-f', a]);
   });
 
-  test('-p in every form answers on 127.0.0.1 and on the bridge\'s address; port, ps and inspect show it', async () => {
+  test('-p in every form answers on 127.0.0.1, the bridge\'s address and the host\'s primary address; port, ps and inspect show it', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     const web = `web-${randomSuffix()}`;
     await docker(['run', '-d', '--name', web, '-p', `${p1}:80`, '-p', '80', '-p', '127.0.0.1::80', '-p', `127.0.0.1:${p2}:80`, '-p', '5353:53/udp', 'busybox', ...HTTPD('page')]);
     assert.equal(await get('127.0.0.1', p1), 'page');
     assert.equal(await get(d.gateway, p1), 'page', 'the host\'s bridge-facing address');
+    // the host's primary address (of the default route's interface): local delivery, never leaves the host
+    const primary = primaryAddress();
+    if (primary) assert.equal(await get(primary, p1), 'page', `the host's primary address ${primary}`);
     assert.equal(await get('127.0.0.1', p2), 'page');
     const lines = (await docker(['port', web])).split('\n');
     const random = lines.find((l) => l.startsWith('80/tcp -> 0.0.0.0:') && !l.endsWith(`:${p1}`));

@@ -64,24 +64,21 @@ interface StageState {
 const goQuote = (s: string): string => JSON.stringify(s);
 const nop = (s: string): string => `/bin/sh -c #(nop) ${s}`;
 
+const envKey = (e: string): string => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
+
 /** The env list with `name`'s value, docker's last-wins semantics. */
 function envGet(env: readonly string[] | undefined, name: string): string | undefined {
   let v: string | undefined;
-  for (const e of env ?? []) {
-    const i = e.indexOf('=');
-    if ((i < 0 ? e : e.slice(0, i)) === name) v = i < 0 ? '' : e.slice(i + 1);
-  }
+  for (const e of env ?? []) if (envKey(e) === name) v = e.includes('=') ? e.slice(e.indexOf('=') + 1) : '';
   return v;
 }
+
+/** `name=value` in place of the first entry of `name` (later ones dropped), or appended. */
 function envSet(env: readonly string[] | undefined, name: string, value: string): string[] {
-  const out = (env ?? []).filter((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) !== name);
-  const i = (env ?? []).findIndex((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) === name);
-  if (i >= 0) {
-    const copy = [...(env ?? [])];
-    copy[i] = `${name}=${value}`;
-    return copy.filter((e, j) => j === i || (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) !== name);
-  }
-  return [...out, `${name}=${value}`];
+  const list = env ?? [];
+  const i = list.findIndex((e) => envKey(e) === name);
+  if (i < 0) return [...list, `${name}=${value}`];
+  return list.flatMap((e, j) => (j === i ? [`${name}=${value}`] : envKey(e) === name ? [] : [e]));
 }
 
 function scratchImage(): BuildImage {
@@ -131,7 +128,8 @@ class BuildRun {
   readonly #usedArgs = new Set<string>();
   #step = 0;
   #total = 0;
-  readonly #containers: string[] = [];
+  /** Step containers not removed yet, and how to remove each. */
+  readonly #stepContainers = new Map<string, () => Promise<void>>();
   #escape = '\\';
 
   constructor(
@@ -217,12 +215,14 @@ class BuildRun {
   }
 
   async #removeContainers(): Promise<void> {
-    for (const id of this.#containers.splice(0)) {
-      await this.#removers.get(id)?.().catch(() => {});
-      this.#say(` ---> Removed intermediate container ${shortId(id)}\n`);
-    }
+    for (const id of [...this.#stepContainers.keys()]) await this.#removeStepContainer(id);
   }
-  readonly #removers = new Map<string, () => Promise<void>>();
+
+  async #removeStepContainer(id: string): Promise<void> {
+    await this.#stepContainers.get(id)?.().catch(() => {});
+    this.#stepContainers.delete(id);
+    this.#say(` ---> Removed intermediate container ${shortId(id)}\n`);
+  }
 
   #targetIndex(stages: Stage[]): number {
     if (!this.opts.target) return stages.length - 1;
@@ -479,17 +479,12 @@ class BuildRun {
         user: rc.User ?? '', workingDir: rc.WorkingDir ?? '', networkMode: inst.network === 'none' ? 'none' : this.opts.networkMode,
         extraHosts: this.opts.extraHosts, resources: this.opts.resources,
       }, (data) => this.#say(data.toString()), (id) => this.#say(` ---> Running in ${shortId(id)}\n`), this.signal);
-      this.#containers.push(ran.containerId);
-      this.#removers.set(ran.containerId, () => ran.remove());
+      this.#stepContainers.set(ran.containerId, () => ran.remove());
       if (ran.exitCode !== 0) {
         throw new BuildError(`The command '${argv.join(' ')}' returned a non-zero code: ${ran.exitCode}`, ran.exitCode);
       }
       const id = await ran.commit({ runConfig: rc, history: { created_by: createdBy } }, { keepContainer: !this.opts.rm && !this.opts.forceRm });
-      if (this.opts.rm || this.opts.forceRm) {
-        await ran.remove().catch(() => {});
-        this.#containers.splice(this.#containers.indexOf(ran.containerId), 1);
-        this.#say(` ---> Removed intermediate container ${shortId(ran.containerId)}\n`);
-      }
+      if (this.opts.rm || this.opts.forceRm) await this.#removeStepContainer(ran.containerId);
       return id;
     }, rc);
   }

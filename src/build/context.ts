@@ -31,7 +31,7 @@ export function contextPath(name: string): string {
 }
 
 /** Reads the first bytes of a stream and returns them with a stream that yields everything. */
-async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
   const chunks: Buffer[] = [];
   let len = 0;
   const it = input[Symbol.asyncIterator]();

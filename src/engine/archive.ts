@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, invalid } from '../common/index.ts';
-import { archiveKind, resolveInRoot, unpackArchive } from '../build/index.ts';
+import { archiveKind, peek, resolveInRoot, unpackArchive } from '../build/index.ts';
 import { exportPath, mountAll, unmount, type LayerStore } from '../storage/index.ts';
 import type { ContainerService } from './containers.ts';
 import type { ContainerRecord } from './model.ts';
@@ -134,33 +134,8 @@ export class ArchiveService {
       if (!st.isDirectory()) throw invalid('extraction point is not a directory');
       // placed relative to the tree the directory lives in, so links resolve as the container sees them
       const { base, rel } = this.#locate(rec, root, path);
-      const [first, rest] = await peekStream(body);
-      await unpackArchive(rest, 'archive', archiveKind(first) ?? 'tar', base, rel, opts.copyUIDGID ? undefined : { uid: 0, gid: 0 }, { noOverwriteDirNonDir: opts.noOverwriteDirNonDir });
+      const { head, stream } = await peek(body, 262);
+      await unpackArchive(stream, 'archive', archiveKind(head) ?? 'tar', base, rel, opts.copyUIDGID ? undefined : { uid: 0, gid: 0 }, { noOverwriteDirNonDir: opts.noOverwriteDirNonDir });
     });
   }
-}
-
-/** The first bytes of a stream, and a stream that still yields all of it. */
-async function peekStream(s: Readable): Promise<[Buffer, Readable]> {
-  const { PassThrough } = await import('node:stream');
-  const out = new PassThrough();
-  const first = await new Promise<Buffer>((resolve, reject) => {
-    const onData = (c: Buffer): void => {
-      s.off('data', onData);
-      s.off('end', onEnd);
-      s.pause();
-      resolve(c);
-    };
-    const onEnd = (): void => resolve(Buffer.alloc(0));
-    s.on('data', onData);
-    s.once('end', onEnd);
-    s.once('error', reject);
-  });
-  out.write(first);
-  if (s.readableEnded || first.length === 0) out.end();
-  else {
-    s.pipe(out);
-    s.resume();
-  }
-  return [first, out];
 }

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import tar from 'tar-stream';
 import dockerignore from '@balena/dockerignore';
 
 // the package is CommonJS (`module.exports = factory`): its default import is the factory itself
@@ -14,6 +12,7 @@ import type { CliContext } from '../context.ts';
 import { StatusError } from '../errors.ts';
 import { listOption, ramInBytes } from '../opts.ts';
 import { formatProgress } from '../progress.ts';
+import { packLocal } from '../local-tar.ts';
 
 interface BuildFlags {
   file?: string; tag: string[]; buildArg: string[]; label: string[]; target?: string; quiet?: boolean; cache?: boolean; pull?: boolean;
@@ -31,40 +30,23 @@ const patternsOf = (text: string): string[] => text.split(/\r?\n/).map((l) => l.
  * nothing outside the directory is read; owners are 0:0 as the docker CLI sends them.
  */
 export function contextTar(dir: string, keep: string[], extra?: { name: string; data: Buffer }): Readable {
-  const pack = tar.pack();
-  const out = new PassThrough();
-  pack.pipe(out);
-  void (async () => {
+  return packLocal(async (w) => {
     const text = await readFile(join(dir, '.dockerignore'), 'utf8').catch(() => '');
     const ig = ignore().add(patternsOf(text));
     const always = new Set(['.dockerignore', ...keep]);
-    const entry = (h: Partial<tar.Header> & { name: string }, data?: Buffer): Promise<void> => new Promise((res, rej) => (data ? pack.entry(h as tar.Header, data, (err) => (err ? rej(err) : res())) : pack.entry(h as tar.Header, (err) => (err ? rej(err) : res()))));
+    const root = { uid: 0, gid: 0 };
     const walk = async (rel: string): Promise<void> => {
-      const names = (await readdir(join(dir, rel))).sort();
-      for (const n of names) {
+      for (const n of (await readdir(join(dir, rel))).sort()) {
         const p = rel ? `${rel}/${n}` : n;
-        const abs = join(dir, p);
-        const st = await lstat(abs);
+        const st = await lstat(join(dir, p));
         const excluded = !always.has(p) && ig.ignores(p);
-        const base = { name: p, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
-        if (st.isDirectory()) {
-          if (!excluded) await entry({ ...base, type: 'directory' });
-          await walk(p); // an excluded directory may hold re-included (`!`) files
-        } else if (excluded) continue;
-        else if (st.isSymbolicLink()) await entry({ ...base, type: 'symlink', linkname: await readlink(abs) });
-        else if (st.isFile()) {
-          await new Promise<void>((res, rej) => {
-            const s = pack.entry({ ...base, type: 'file', size: st.size } as tar.Header, (err) => (err ? rej(err) : res()));
-            createReadStream(abs).on('error', rej).pipe(s);
-          });
-        }
+        if (!excluded) await w.add(p, join(dir, p), st, root);
+        if (st.isDirectory()) await walk(p); // an excluded directory may hold re-included (`!`) files
       }
     };
     await walk('');
-    if (extra) await entry({ name: extra.name, mode: 0o600, uid: 0, gid: 0, mtime: new Date(), type: 'file' }, extra.data);
-    pack.finalize();
-  })().catch((err: unknown) => out.destroy(err as Error));
-  return out;
+    if (extra) await w.addData(extra.name, extra.data, 0o600);
+  });
 }
 
 async function readStdin(s: NodeJS.ReadableStream): Promise<Buffer> {

@@ -1,7 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { createWriteStream, type Stats } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import tar from 'tar-stream';
@@ -9,6 +9,7 @@ import { ClientError } from '../../client/index.ts';
 import { action, verb } from '../command.ts';
 import type { CliContext } from '../context.ts';
 import { StatusError } from '../errors.ts';
+import { packLocal } from '../local-tar.ts';
 
 const GO_DIR = 2 ** 31;
 
@@ -20,38 +21,15 @@ function splitArg(arg: string): { container?: string; path: string } {
   return { container: arg.slice(0, i), path: arg.slice(i + 1) };
 }
 
-/** A tar of a local file or tree, its top entry renamed `name`; links are sent as links. */
+/** A tar of a local file or tree, its top entry renamed `name`; links are sent as links (`-L`: the top one is followed). */
 function tarOf(path: string, name: string, followLink: boolean): Readable {
-  const pack = tar.pack();
-  const out = new PassThrough();
-  pack.pipe(out);
-  void (async () => {
-    const add = async (abs: string, rel: string, top: boolean): Promise<void> => {
-      const st = await lstat(abs);
-      const h = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
-      if (st.isSymbolicLink() && !(top && followLink)) {
-        const linkname = await readlink(abs);
-        await new Promise<void>((res, rej) => pack.entry({ ...h, type: 'symlink', linkname }, (e) => (e ? rej(e) : res())));
-        return;
-      }
-      const real = st.isSymbolicLink() ? await stat(abs) : st;
-      if (real.isDirectory()) {
-        await new Promise<void>((res, rej) => pack.entry({ ...h, type: 'directory' }, (e) => (e ? rej(e) : res())));
-        for (const c of (await readdir(abs)).sort()) await add(join(abs, c), `${rel}/${c}`, false);
-      } else if (real.isFile()) {
-        await new Promise<void>((res, rej) => {
-          const sink = pack.entry({ ...h, type: 'file', size: real.size }, (e) => (e ? rej(e) : res()));
-          createReadStream(abs).on('error', rej).pipe(sink);
-        });
-      }
+  return packLocal(async (w) => {
+    const add = async (abs: string, rel: string, st: Stats): Promise<void> => {
+      await w.add(rel, abs, st);
+      if (st.isDirectory()) for (const c of (await readdir(abs)).sort()) await add(join(abs, c), `${rel}/${c}`, await lstat(join(abs, c)));
     };
-    const st = await lstat(path);
-    if (st.isSymbolicLink() && !followLink) {
-      await add(path, name, false);
-    } else await add(path, name, true);
-    pack.finalize();
-  })().catch((err: unknown) => out.destroy(err as Error));
-  return out;
+    await add(path, name, followLink ? await stat(path) : await lstat(path));
+  });
 }
 
 /**

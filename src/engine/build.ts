@@ -65,8 +65,7 @@ export class BuildService implements BuildBackend {
 
   /** `POST /build/prune`: forget cached steps (all, or those whose images are gone). */
   prune(all: boolean): { cachesDeleted: string[]; spaceReclaimed: number } {
-    const n = this.d.meta.pruneBuildCache(all);
-    return { cachesDeleted: Array.from({ length: n }, (_, i) => String(i)), spaceReclaimed: 0 };
+    return { cachesDeleted: this.d.meta.pruneBuildCache(all), spaceReclaimed: 0 };
   }
 
   // ---------- BuildBackend ----------

@@ -209,12 +209,15 @@ export class MetadataStore {
   putBuildCache(key: string, imageId: string): void {
     this.db.prepare('INSERT OR REPLACE INTO build_cache (key, image_id) VALUES (?, ?)').run(key, imageId);
   }
-  /** Drop cache entries (all, or those of images no longer present); returns how many went. */
-  pruneBuildCache(all: boolean): number {
-    const r = all ? this.db.prepare('DELETE FROM build_cache').run()
-      : this.db.prepare('DELETE FROM build_cache WHERE image_id NOT IN (SELECT id FROM images)').run();
-    if (all) this.db.prepare('DELETE FROM build_slots').run();
-    return r.changes;
+  /** Drop cache entries (all, or those of images no longer present); returns the keys that went. */
+  pruneBuildCache(all: boolean): string[] {
+    return this.tx(() => {
+      const where = all ? '' : ' WHERE image_id NOT IN (SELECT id FROM images)';
+      const keys = (this.db.prepare(`SELECT key FROM build_cache${where}`).all() as { key: string }[]).map((r) => r.key);
+      this.db.prepare(`DELETE FROM build_cache${where}`).run();
+      if (all) this.db.prepare('DELETE FROM build_slots').run();
+      return keys;
+    });
   }
   getBuildSlot(slot: string): unknown {
     const r = this.db.prepare('SELECT data FROM build_slots WHERE slot = ?').get(slot) as { data: string } | undefined;

@@ -205,6 +205,9 @@ describe('builder', { skip: skipReason() }, () => {
     assert.match(argChange, /Cache miss: build arg V changed: 1 → 2/);
     const nocache = await bok(['build', '--no-cache', '-t', 'cache:1', dir]);
     assert.doesNotMatch(nocache, /Using cache/);
+    // builder prune forgets every cached step
+    assert.match(await ok(['builder', 'prune', '-a', '-f']), /Total reclaimed space/);
+    assert.doesNotMatch(await bok(['build', '-t', 'cache:1', dir]), /Using cache/);
   });
 
   test('multi-stage: COPY --from by name and index, --target, stages the target does not need are skipped', async () => {

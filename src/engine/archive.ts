@@ -56,6 +56,7 @@ export class ArchiveService {
     await mkdir(this.d.tmpDir, { recursive: true });
     const dir = await mkdtemp(join(this.d.tmpDir, 'cp-'));
     try {
+      await this.d.containers.settle(rec.id);
       await mountAll(await this.d.layers.mounts(rec.snapshot), dir);
       try {
         return await fn(dir);

@@ -86,7 +86,7 @@ export class ContainerService {
   readonly #pendingAttach = new Map<string, ((socket: string) => Promise<void>)[]>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #logRotator = new LogRotator();
-  readonly #pendingDeletes = new Map<string, Promise<void>>();
+  readonly #pendingCleanup = new Map<string, Promise<void>>();
   readonly #health: HealthMonitor;
   #stopWatch?: () => void;
   #poll?: NodeJS.Timeout;
@@ -325,6 +325,7 @@ export class ContainerService {
     const bundle = this.bundleDir(id);
     const rootfs = join(bundle, 'rootfs');
     try {
+      await this.settle(id);
       await mkdir(rootfs, { recursive: true, mode: 0o700 });
       await unmount(rootfs).catch(() => {});
       await mountAll(await this.d.layers.mounts(rec.snapshot), rootfs);
@@ -340,7 +341,6 @@ export class ContainerService {
       const spec = buildRuntimeSpec(links.length ? { ...rec, env: [...links.flatMap((l) => linkEnv(rec.name, l)), ...rec.env] } : rec, { rootfs, user, netns, limits: this.d.limits, initPath: this.d.initPath, pidPath: this.#nsPath(rec.spec.host.pidMode, 'pid'), ipcPath: this.#nsPath(rec.spec.host.ipcMode, 'ipc'), hostCaps: this.d.hostCaps });
       // the bundle is runtime state (exec root): no fsync needed
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
-      await this.#pendingDeletes.get(id);
       if (await this.d.runtime.exists(id)) await this.d.runtime.delete(id, { force: true }).catch(() => {});
       await this.d.monitor.clearExit(id);
       await rm(join(bundle, 'oom'), { force: true });
@@ -530,12 +530,15 @@ export class ContainerService {
   }
 
   /**
-   * After an exit: unmount and drop the cgroup at once; `runc delete` (~20 ms, only runtime state
-   * under the exec root) runs in the background so waiters and `--rm` need not wait for it. A later
-   * start of the same container awaits it; reconcile sweeps any a crash left behind.
+   * After an exit: drop the cgroup and the network at once; unmount the rootfs and `runc delete`
+   * (~20 ms, runtime state under the exec root) in the background, so waiters and `--rm` need not
+   * wait: an overlay unmount syncs the whole upper filesystem, 0.3–0.5 s after a chatty
+   * container filled the page cache with its log. Whatever needs the rootfs unmounted (a start,
+   * a removal, a mount of the snapshot elsewhere) awaits `settle(id)`; reconcile sweeps any a
+   * crash left behind.
    */
   async #cleanupRuntime(rec: ContainerRecord): Promise<void> {
-    await unmount(join(this.bundleDir(rec.id), 'rootfs')).catch(() => {});
+    const id = rec.id;
     await removeCgroup(rec.cgroupsPath, this.d.cgroupVersion);
     if (this.d.networks) {
       await this.d.networks.disconnect(rec);
@@ -545,17 +548,22 @@ export class ContainerService {
         this.#save(rec);
       }
     }
-    if (this.#pendingDeletes.has(rec.id) || !(await this.d.runtime.exists(rec.id))) return;
-    const p = this.d.runtime
-      .delete(rec.id, { force: true })
-      .catch((err: unknown) => this.d.log.warn({ err, id: rec.id }, 'runtime delete failed'))
-      .finally(() => this.#pendingDeletes.delete(rec.id));
-    this.#pendingDeletes.set(rec.id, p);
+    const rootfs = join(this.bundleDir(id), 'rootfs');
+    const p = (this.#pendingCleanup.get(id) ?? Promise.resolve())
+      .then(async () => {
+        await unmount(rootfs).catch((err: unknown) => this.d.log.warn({ err, id }, 'rootfs unmount failed'));
+        if (await this.d.runtime.exists(id)) await this.d.runtime.delete(id, { force: true }).catch((err: unknown) => this.d.log.warn({ err, id }, 'runtime delete failed'));
+      })
+      .finally(() => {
+        if (this.#pendingCleanup.get(id) === p) this.#pendingCleanup.delete(id);
+      });
+    this.#pendingCleanup.set(id, p);
   }
 
-  /** Wait for background runtime deletes (daemon shutdown, tests). */
-  async settle(): Promise<void> {
-    await Promise.all(this.#pendingDeletes.values());
+  /** Wait for the background clean-up of one container's runtime side (or of all: shutdown, tests). */
+  async settle(id?: string): Promise<void> {
+    if (id !== undefined) await this.#pendingCleanup.get(id);
+    else await Promise.all(this.#pendingCleanup.values());
   }
 
   #shouldRestart(rec: ContainerRecord): boolean {
@@ -795,6 +803,7 @@ export class ContainerService {
       rec.state.status = 'removing';
       this.#save(rec);
       await this.#cleanupRuntime(rec);
+      await this.settle(id);
       await this.d.layers.remove(rec.snapshot).catch((err: unknown) => {
         if (!(err instanceof BerthError && err.kind === 'not-found')) throw err;
       });
@@ -1097,6 +1106,7 @@ export class ContainerService {
   async export(idOrName: string): Promise<Readable> {
     const rec = this.get(idOrName);
     const dir = join(this.d.execRoot, `export-${newId().slice(0, 12)}`);
+    await this.settle(rec.id);
     await mkdir(dir, { recursive: true });
     await mountAll(await this.d.layers.mounts(rec.snapshot), dir);
     const s = exportTree(dir);

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { BerthError, wrap } from '../common/index.ts';
-import { MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, mount, SysError, umount } from '../sys/index.ts';
+import { MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, mount, SysError, umount, umountAsync } from '../sys/index.ts';
 import type { Mount } from './layer-store.ts';
 
 /** mount(2) data is copied into one page: longer overlay options fail with EINVAL. */
@@ -63,7 +63,7 @@ export async function mountAll(mounts: Mount[], target: string): Promise<void> {
 export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
   for (let i = 0; i < 64; i++) {
     try {
-      umount(target, opts.lazy ? MNT_DETACH : 0);
+      await umountAsync(target, opts.lazy ? MNT_DETACH : 0);
     } catch (err) {
       if (!(err instanceof SysError)) throw err;
       if (err.code === 'EINVAL' || err.code === 'ENOENT') return; // not a mount point (any more)

@@ -56,6 +56,28 @@ export function mount(source: string, target: string, fstype: string | null, fla
 export function umount(target: string, flags = 0): void {
   check(_umount2(target, flags) as number, 'umount', target);
 }
+/**
+ * umount2(2) on a worker thread. Unmounting an overlay syncs its whole upper filesystem (300 ms
+ * and more with a log file's worth of dirty pages): on the main thread that froze berthd. errno
+ * is the worker's, so a failure is called again synchronously to learn it (failures are cheap:
+ * nothing was unmounted, nothing synced).
+ */
+export function umountAsync(target: string, flags = 0): Promise<void> {
+  return new Promise((resolve, reject) => {
+    (_umount2 as unknown as { async: (t: string, f: number, cb: (err: unknown, ret: number) => void) => void }).async(target, flags, (err, ret) => {
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else if (ret >= 0) resolve();
+      else {
+        try {
+          umount(target, flags);
+          resolve();
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    });
+  });
+}
 /** mknod(2); for overlay whiteouts use mode S_IFCHR (0o020000) and dev 0. */
 export function mknod(path: string, mode: number, major: number, minor: number): void {
   // glibc makedev encoding

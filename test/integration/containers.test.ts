@@ -152,4 +152,24 @@ describe('containers through the docker CLI', { skip }, () => {
     const ps = await d.docker(['ps', '-a', '--filter', `name=${name}`, '-q']);
     assert.equal(ps.stdout.trim(), '');
   });
+
+  // The rootfs is unmounted in the background after an exit (an overlay unmount syncs the whole
+  // upper filesystem, slow after a chatty container): whatever comes next must wait for it.
+  test('right after an exit with a dirty page cache: start again, cp out, commit, rm leave no mount behind', async () => {
+    const name = `ex-${randomSuffix()}`;
+    const r = await d.docker(['run', '--name', name, 'busybox', 'sh', '-c', 'head -c 20000000 /dev/zero | od; echo $$ > /pid-file']);
+    assert.equal(r.code, 0, r.stderr);
+    const again = await d.docker(['start', '-a', name]);
+    assert.equal(again.code, 0, again.stderr);
+    const cp = spawnSync('sh', ['-c', `docker cp ${name}:/pid-file - | tar -xO`], { env: d.env, encoding: 'utf8' });
+    assert.equal(cp.stdout.trim(), '1');
+    const tag = `ex-${randomSuffix()}:c`;
+    assert.equal((await d.docker(['commit', name, tag])).code, 0);
+    assert.equal((await d.docker(['run', '--rm', tag, 'cat', '/pid-file'])).stdout, '1\n');
+    const id = (await d.docker(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
+    assert.equal((await d.docker(['rm', name])).code, 0);
+    assert.equal((await d.docker(['rmi', tag])).code, 0);
+    const mounts = spawnSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).stdout;
+    assert.ok(!mounts.includes(id), 'no mount of the removed container is left');
+  });
 });

@@ -51,7 +51,7 @@ async function makeLayer(dir: string, name: string, mb: number): Promise<{ blob:
   return { blob: { file, digest: sha(raw), size: raw.length }, diffId: `sha256:${tarHash.digest('hex')}` };
 }
 
-async function makeImage(dir: string, name: string, layersMb: number[]): Promise<Img> {
+export async function makeImage(dir: string, name: string, layersMb: number[]): Promise<Img> {
   const layers: Blob[] = [];
   const diffIds: string[] = [];
   for (let i = 0; i < layersMb.length; i++) {
@@ -79,7 +79,7 @@ function pushScript(host: string, repo: string, blobs: Blob[]): string {
 }
 
 /** Upload an image with curl (setup, not measured). */
-async function seed(host: string, img: Img): Promise<void> {
+export async function seed(host: string, img: Img): Promise<void> {
   const r = await sh(pushScript(host, img.name, [...img.layers, img.config]));
   if (r.code !== 0) throw new Error(`seeding ${img.name}: ${r.stderr}`);
   const mf = join(dirname(img.config.file), `${img.name}.manifest.json`);

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import tar from 'tar-stream';
 import { BerthError, type Digest, isErrno, wrap } from '../common/index.ts';
 import { lsetxattr, mknod } from '../sys/index.ts';
@@ -61,7 +61,12 @@ const bad = (what: string, name: string): BerthError => new BerthError('invalid-
  * symlinks, bad hardlinks) or compressed data that does not decompress. On any failure the contents of `dir` are
  * removed: the caller must discard the snapshot. Nothing is ever written outside `dir`.
  */
-export async function applyLayer(dir: string, input: Readable, opts: { format: LayerFormat; signal?: AbortSignal }): Promise<ApplyResult> {
+export async function applyLayer(dir: string, input: Readable, opts: {
+  format: LayerFormat; signal?: AbortSignal;
+  /** false: the caller verifies the compressed bytes itself (a content-store blob); compressedDigest is then ''. */
+  hashCompressed?: boolean;
+}): Promise<ApplyResult> {
+  const hashCompressed = opts.hashCompressed ?? true;
   const rawHash = createHash('sha256');
   const tarHash = createHash('sha256');
   let size = 0;
@@ -73,7 +78,7 @@ export async function applyLayer(dir: string, input: Readable, opts: { format: L
 
   async function* hashRaw(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
-      rawHash.update(chunk);
+      if (hashCompressed) rawHash.update(chunk);
       yield chunk;
     }
   }
@@ -96,7 +101,7 @@ export async function applyLayer(dir: string, input: Readable, opts: { format: L
     for (const name of fs.readdirSync(dir)) fs.rmSync(join(dir, name), { recursive: true, force: true });
     throw classify(err);
   }
-  return { diffId: `sha256:${tarHash.digest('hex')}`, compressedDigest: `sha256:${rawHash.digest('hex')}`, size, compression: seen.compression };
+  return { diffId: `sha256:${tarHash.digest('hex')}`, compressedDigest: hashCompressed ? `sha256:${rawHash.digest('hex')}` : ('' as Digest), size, compression: seen.compression };
 }
 
 /** PAX mtime keeps sub-second precision; the ustar field has whole seconds. */
@@ -138,7 +143,10 @@ async function* decompress(source: AsyncIterable<Buffer>, seen: { compression: C
   seen.compression = compressionOf(head);
   if (seen.compression === 'none') return yield* rest();
   if (seen.compression === 'zstd') return yield* zstdDecompress(rest(), signal);
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  // zlib inflates on the thread pool: deep buffers on both sides let it run ahead while this
+  // thread hashes, parses and writes (16 KiB defaults kept the two in lock step: 0.95 s -> 0.78 s
+  // for a 100 MB layer)
+  const gunzip = createGunzip({ chunkSize: 256 * 1024, readableHighWaterMark: 8 * 1024 * 1024, writableHighWaterMark: 4 * 1024 * 1024 } as ZlibOptions);
   const feeding = pipeline(rest(), gunzip);
   feeding.catch(() => {}); // its error also destroys gunzip, which the loop below throws
   try {

@@ -114,10 +114,14 @@ export async function benchRegistry(ctx: Ctx): Promise<void> {
       const berth = newVariant('docker pull → berthd', async () => {
         await timed('docker', ['rmi', '-f', ref], { env: d.env, timeout: 120_000 });
         await settled(d.dataRoot);
+        spawnSync('sync');
         return timed('docker', ['pull', '-q', ref], { env: d.env, timeout: 300_000 });
       });
       const floor = newVariant('curl | gzip -dc | tar -x', async () => {
         rmSync(out, { recursive: true, force: true });
+        // both variants start with the deletions of the last round written out: with this disk's
+        // online discard, a journal commit still busy with them made file creation ~1 ms each
+        spawnSync('sync');
         return sh(`set -euo pipefail; mkdir -p ${out}; ${img.layers.map((l) => `curl -sf http://${src.host}/v2/${img.name}/blobs/${l.digest} | gzip -dc | tar -x -C ${out}`).join('; ')}`);
       });
       await runInterleaved([berth, floor], WARMUP, N, () => 'error');

@@ -25,8 +25,10 @@ export async function benchExec(ctx: Ctx): Promise<void> {
     const docker = newVariant('docker CLI→berthd', () => timed('docker', ['exec', id, 'true'], { env: d.env }));
     const berth = newVariant('berth exec', () => timed(process.execPath, [BERTH_CLI, 'exec', id, 'true'], { env: d.env }));
     const floor = newVariant('floor runc exec', () => timed('runc', ['--root', runtimeRoot, 'exec', id, 'true']));
+    // what any Node CLI pays before its first line runs: the bound on `berth exec`
+    const nodeStart = newVariant('node -e 0', () => timed(process.execPath, ['-e', '0']));
     if (!existsSync(BERTH_CLI)) berth.na = 'n/a (berth CLI not built)';
-    await runInterleaved([docker, berth, floor], warmup, n, retire);
+    await runInterleaved([docker, berth, floor, nodeStart], warmup, n, retire);
     const floorMed = floor.samples.length && !floor.na ? stats(floor.samples).median : undefined;
     const ratio = (v: Variant): number | undefined => (floorMed && v.samples.length && !v.na ? stats(v.samples).median / floorMed : undefined);
     const rs = (v: Variant): string => (ratio(v) !== undefined ? `${ratio(v)!.toFixed(2)}×` : '–');
@@ -37,6 +39,7 @@ export async function benchExec(ctx: Ctx): Promise<void> {
     addRow({ section: 'exec c true', metric: 'docker CLI→berthd', value: col(docker), baseline: base, ratio: rs(docker), goal: '≤ 2× floor', verdict: r !== undefined ? verdict(r <= 2) : '' });
     const rb = ratio(berth);
     addRow({ section: 'exec c true', metric: 'berth exec', value: col(berth), baseline: base, ratio: rs(berth), goal: '≤ 2× floor', verdict: rb !== undefined ? verdict(rb <= 2) : '' });
+    addRow({ section: 'exec c true', metric: 'node -e 0 (Node start-up alone)', value: col(nodeStart), baseline: base, ratio: rs(nodeStart), goal: '(info)' });
   } finally {
     await timed('docker', ['rm', '-f', id], { env: d.env }).catch(() => undefined);
   }

@@ -2,15 +2,19 @@
 import { Command, CommanderError } from 'commander';
 import { ClientError, ConnectionError } from '../client/index.ts';
 import { DockerHelp, checkArity, commandPath } from './command.ts';
-import { registerCommands } from './commands/index.ts';
+import { VERB_LOADERS } from './commands/on-demand.ts';
 import { CliContext, type CliIO } from './context.ts';
 import { StatusError, UsageError } from './errors.ts';
 
 export { BERTH_VERSION } from './version.ts';
 import { BERTH_VERSION } from './version.ts';
 
-/** Builds the commander program; exported for tests and help generation. */
-export function buildProgram(ctx: CliContext): Command {
+/**
+ * Builds the commander program; exported for tests and help generation. With `argv`, only the
+ * verb it runs is registered when `verbOf` can tell which one (the other verbs' modules are not
+ * loaded); otherwise, every verb.
+ */
+export async function buildProgram(ctx: CliContext, argv?: string[]): Promise<Command> {
   const program = new Command(ctx.programName);
   program
     .usage('[OPTIONS] COMMAND')
@@ -45,7 +49,10 @@ export function buildProgram(ctx: CliContext): Command {
     }
     program.outputHelp();
   });
-  registerCommands(program, ctx);
+  const verb = argv && verbOf(argv);
+  const load = verb === undefined ? undefined : VERB_LOADERS.get(verb);
+  if (load) (await load())(program, ctx);
+  else (await import('./commands/index.ts')).registerCommands(program, ctx);
   // Subcommands are made with .command(), which copies these settings; the help class too.
   const setHelp = (c: Command): void => {
     c.createHelp = () => Object.assign(new DockerHelp(), c.configureHelp());
@@ -60,7 +67,10 @@ export function processIO(): CliIO {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // On first use: making process.stdin costs a few ms, and most verbs never read it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     onSignal: (signal, handler) => {
       process.on(signal, handler);
@@ -85,7 +95,7 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const ctx = new CliContext(io);
-  const program = buildProgram(ctx);
+  const program = await buildProgram(ctx, argv);
   const { cmd: target, args } = normalizeArgs(program, argv);
   try {
     await program.parseAsync(args, { from: 'user' });
@@ -147,6 +157,20 @@ function report(ctx: CliContext, err: unknown, target: Command, argv: string[]):
   }
   ctx.err(`${err instanceof Error ? err.message : String(err)}\n`);
   return 1;
+}
+
+/**
+ * The top-level verb `argv` runs, if only global flags that commander parses alike whichever verbs
+ * are registered come before it: `-H x`, `--host x`, `--host=x`, `-v`, `--version`. Anything else
+ * (`--help`, `-Hx`, `--`, no verb) gives undefined, and the whole program is built.
+ */
+export function verbOf(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i] ?? '';
+    if (t === '-H' || t === '--host') i++;
+    else if (!(t.startsWith('--host=') || t === '-v' || t === '--version')) return t.startsWith('-') ? undefined : t;
+  }
+  return undefined;
 }
 
 const TRUE = new Set(['true', 't', '1', 'TRUE', 'True', 'T']);

@@ -3,7 +3,8 @@
 // anything else one line per message, progress bars left out.
 import type { Writable } from 'node:stream';
 import type { ProgressMessage } from '../api/index.ts';
-import { humanSize } from './format/index.ts';
+// units.ts, not format/index.ts, which would bring the template engine into every verb that shows progress.
+import { humanSize } from './format/units.ts';
 
 /**
  * Writes each message; throws an Error with the daemon's message for an error message. `terminal`

@@ -64,6 +64,9 @@ export interface Hijacked {
  * Answers with status >= 400 become ClientError carrying the daemon's message; socket failures
  * become ConnectionError. Everything else is returned unread to the caller.
  */
+/** Node's agent reads `servername` (a TLS option) on any request; its types leave it out of http's. */
+type UnixRequestOptions = http.RequestOptions & { servername: string };
+
 export class Transport {
   readonly host: string;
   readonly socketPath: string;
@@ -119,8 +122,11 @@ export class Transport {
     return new Promise<Hijacked>((resolve, reject) => {
       const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers };
       const payload = encodeBody(opts.body, headers);
-      const req = http.request({
+      const req = http.request(<UnixRequestOptions>{
         socketPath: this.socketPath,
+        // plain HTTP on a unix socket: no TLS server name to work out (Node's agent would derive
+        // one from the Host header through net.isIP, whose first call builds a large regex: ~8 ms)
+        servername: '',
         method: opts.method,
         path: this.#path(opts),
         headers,
@@ -160,8 +166,9 @@ export class Transport {
       const isStream = isReadable(opts.body);
       const payload = isStream ? undefined : encodeBody(opts.body, headers);
       if (isStream && !headers['Content-Type']) headers['Content-Type'] = 'application/x-tar';
-      const req = http.request({
+      const req = http.request(<UnixRequestOptions>{
         socketPath: this.socketPath,
+        servername: '', // see hijack()
         method: opts.method,
         path: this.#path(opts),
         headers,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
@@ -19,6 +18,8 @@ export function registerDaemon(parent: Command, ctx: CliContext): Command {
     .argument('[args...]');
   return cmd.action(async (args: string[]) => {
     const bundle = fileURLToPath(new URL('./berthd.mjs', import.meta.url));
+    // Imported here: node:child_process is costly to load and no other verb needs it.
+    const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [bundle, ...args], { stdio: 'inherit' });
     const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
     const removers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]).map((s) => ctx.io.onSignal?.(s, () => forward(s)));

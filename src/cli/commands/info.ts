@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { SystemInfo } from '../../api/index.ts';
 import { action, verb } from '../command.ts';
 import type { CliContext } from '../context.ts';
-import { bytesSize, parseTemplate, render } from '../format/index.ts';
+import { bytesSize } from '../format/units.ts';
 import { BERTH_VERSION } from '../version.ts';
 
 /** The server part of `docker info`, in its layout. */
@@ -82,7 +82,11 @@ export function registerInfo(parent: Command, ctx: CliContext, name = 'info'): C
       const info = await ctx.client.info();
       const data = { ...info, ClientInfo: clientInfo(ctx) };
       if (o.format === 'json') ctx.out(`${JSON.stringify(data)}\n`);
-      else ctx.out(`${render(parseTemplate(o.format), data)}\n`);
+      else {
+        // Loaded here: the template engine is most of this verb's code, and only --format uses it.
+        const { parseTemplate, render } = await import('../format/template.ts');
+        ctx.out(`${render(parseTemplate(o.format), data)}\n`);
+      }
       return;
     }
     ctx.out(`Client:\n Version:    ${BERTH_VERSION}\n Context:    default\n Debug Mode: false\n\nServer:\n`);

@@ -4,7 +4,6 @@ import type { SystemVersion } from '../../api/index.ts';
 import { API_VERSION } from '../../client/index.ts';
 import { action, verb } from '../command.ts';
 import type { CliContext } from '../context.ts';
-import { parseTemplate, render } from '../format/index.ts';
 import { BERTH_VERSION } from '../version.ts';
 
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
@@ -66,7 +65,12 @@ export function registerVersion(parent: Command, ctx: CliContext, name = 'versio
       }
       // compat: templates use Go's field names (APIVersion), not the JSON ones (ApiVersion)
       const data = { Client: goVersionFields(client), Server: server ? goVersionFields(server as unknown as Record<string, unknown>) : null };
-      ctx.out(o.format === 'json' ? `${JSON.stringify(data)}\n` : `${render(parseTemplate(o.format), data)}\n`);
+      if (o.format === 'json') ctx.out(`${JSON.stringify(data)}\n`);
+      else {
+        // Loaded here: the template engine is most of this verb's code, and only --format uses it.
+        const { parseTemplate, render } = await import('../format/template.ts');
+        ctx.out(`${render(parseTemplate(o.format), data)}\n`);
+      }
       if (error) throw error;
       return;
     }

@@ -771,7 +771,7 @@ export class ImageService {
         starts.set(i, new Promise((r) => (started = r)));
         const p = limit(async () => {
           try {
-            if (await this.d.blobs.has(l.digest)) {
+            if (await this.d.blobs.holds(l)) {
               progress(layerStatus(id, 'Download complete'));
               return;
             }

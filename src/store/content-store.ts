@@ -111,6 +111,20 @@ export class ContentStore {
     return (await stat(this.path(d))).size;
   }
 
+  /**
+   * True when the blob a descriptor names is here; invalid-argument when it is here with another
+   * size than the descriptor says (a manifest may name one digest twice with different sizes).
+   */
+  async holds(d: { digest: Digest; size: number }): Promise<boolean> {
+    const st = await stat(this.path(d.digest)).catch((err: unknown) => {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    });
+    if (!st) return false;
+    if (st.size !== d.size) throw new BerthError('invalid-argument', `blob ${d.digest}: size mismatch: expected ${d.size}, the store holds ${st.size} bytes`);
+    return true;
+  }
+
   /** Store bytes; returns their digest. If `expected` is given, a mismatch is invalid-argument and nothing is stored. */
   async put(data: Uint8Array, expected?: Digest): Promise<{ digest: Digest; size: number }> {
     return this.ingest((async function* () { yield data; })(), expected ? { digest: expected } : undefined);

@@ -308,7 +308,9 @@ describe('registries: docker push, pull, login, run against berthd', { skip, tim
       ['liar', /contradicts its content/],
       ['big', /invalid manifest: manifest .*evil:big is too large: over 4194304 bytes/],
       ['loop', /invalid manifest: index sha256:[a-f0-9]{64} points to itself \(a cycle\)/],
-      ['short', /size mismatch: expected 1\d+, the registry sends \d+/],
+      // its layers name one digest twice, once with the wrong size: whichever download goes first
+      // (the one per digest), the wrong size is caught, by the registry's Content-Length or by the store
+      ['short', /size mismatch: expected 1\d+, (the registry sends|the store holds) \d+/],
     ] as const) {
       const r2 = await d.docker(['pull', `${host}/evil:${tag}`]);
       assert.notEqual(r2.code, 0, tag);

@@ -269,6 +269,10 @@ test('a blob with wrong bytes, too many bytes or a wrong length is refused and n
   assert.deepEqual(blobFiles(dir), []); // no blob, no temp file
   f.lies.delete(d.digest);
   await rejects(repo.blobBytes(d, 1024), 'not-found', /blob unknown/);
+  // a blob already held, named again with another size (one manifest may list a digest twice)
+  await s.put(good, d.digest);
+  assert.equal(await repo.fetchBlob(d, s), 'present');
+  await rejects(repo.fetchBlob({ ...d, size: d.size + 100 }, s), 'invalid-argument', /size mismatch: expected 111, the store holds 11 bytes/);
 });
 
 test('hostile manifests: oversize, contradicting mediaType, lying index entries, deep nesting, schema1', async (t) => {

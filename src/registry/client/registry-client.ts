@@ -428,7 +428,7 @@ export class Repository {
    */
   async fetchBlob(d: Descriptor, store: ContentStore, o: { signal?: AbortSignal; progress?: ByteProgress; onStart?: (p: PartialBlob) => void } = {}): Promise<'fetched' | 'present'> {
     return store.resume(d, async (p) => {
-      if (await store.has(d.digest)) return 'present';
+      if (await store.holds(d)) return 'present';
       o.onStart?.(p);
       let stalls = 0;
       for (;;) {

@@ -31,7 +31,11 @@ export class AttachConnection extends EventEmitter {
       const t = b[0];
       if (t === 2 || t === 3) this.emit('frame', { stream: t === 2 ? 1 : 2, data: Buffer.from(b.subarray(1)) } satisfies OutputFrame);
     });
+    // The socket closes only once both sides are done (node-unix-socket): when conmon ends the
+    // stream, destroy it here, or its handle, its fd and every listener on this connection (a
+    // build's whole context, through a RUN step's output callback) stay alive for good.
     const end = (): void => {
+      sock.destroy();
       if (this.#ended) return;
       this.#ended = true;
       this.emit('end');
@@ -67,8 +71,8 @@ export class AttachConnection extends EventEmitter {
   }
 
   close(): void {
-    if (this.#ended) return;
     this.#sock.destroy();
+    if (this.#ended) return;
     this.#ended = true;
     this.emit('end');
   }

@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { TestDaemon, daemonWithBusybox, skipReason, randomSuffix } from '../helpers/env.ts';
 
 const skip = skipReason();
@@ -171,5 +172,19 @@ describe('containers through the docker CLI', { skip }, () => {
     assert.equal((await d.docker(['rmi', tag])).code, 0);
     const mounts = spawnSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).stdout;
     assert.ok(!mounts.includes(id), 'no mount of the removed container is left');
+  });
+
+  // conmon ends an attach stream when the container exits; the socket closes only when both sides
+  // are done, so berthd must close its side: it kept one fd (and the attach's listeners) per run
+  test('attached runs and build steps leave no attach socket open in berthd', async () => {
+    const pid = d.proc?.pid;
+    assert.ok(pid, 'berthd runs');
+    const fds = (): number => readdirSync(`/proc/${pid}/fd`).length;
+    assert.equal((await d.docker(['run', '--rm', 'busybox', 'true'])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = fds();
+    for (let i = 0; i < 6; i++) assert.equal((await d.docker(['run', '--rm', 'busybox', 'echo', String(i)])).stdout, `${i}\n`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(fds() <= before + 1, `berthd's open files went from ${before} to ${fds()} over 6 attached runs`);
   });
 });

@@ -64,7 +64,7 @@ export function umount(target: string, flags = 0): void {
  */
 export function umountAsync(target: string, flags = 0): Promise<void> {
   return new Promise((resolve, reject) => {
-    (_umount2 as unknown as { async: (t: string, f: number, cb: (err: unknown, ret: number) => void) => void }).async(target, flags, (err, ret) => {
+    _umount2.async(target, flags, (err: unknown, ret: number) => {
       if (err) reject(err instanceof Error ? err : new Error(String(err)));
       else if (ret >= 0) resolve();
       else {

@@ -846,12 +846,7 @@ export class ContainerService {
    * starts. forbidden when already connected, conflict for host, none and container: modes (dockerd's texts).
    */
   async connectNetwork(idOrName: string, network: string, config: EndpointConfig): Promise<void> {
-    const nets = this.d.networks;
-    if (!nets) throw new BerthError('not-implemented', 'networking is disabled');
-    const id = this.resolve(idOrName);
-    const n = nets.get(network);
-    await this.#locks.with(id, async () => {
-      const rec = await this.#sync(id);
+    await this.#changeNetworks(idOrName, network, async (rec, n, nets, live) => {
       const mode = networkNameOf(rec.spec.host.networkMode);
       if (n.driver !== 'bridge' || mode === 'host') throw conflict('container cannot be disconnected from host network or connected to host network');
       if (mode.startsWith('container:')) throw conflict('container sharing network namespace with another container or host cannot be connected to any other network');
@@ -861,15 +856,13 @@ export class ContainerService {
       if (reqs.some((r) => r.network === n.name || r.network === n.id) || attachmentsOf(rec).some((a) => a.networkId === n.id)) {
         throw new BerthError('forbidden', `endpoint with name ${rec.name} already exists in network ${n.name}`);
       }
-      const live = (rec.state.status === 'running' || rec.state.status === 'paused') && rec.state.pid > 0;
       if (live) {
         const att = await nets.connectRunning(rec, n.name, config, rec.state.pid);
         rec.networks = [...attachmentsOf(rec), att];
         delete rec.network;
       }
       rec.netConfig = [...reqs, { network: n.name, config }];
-      this.#save(rec);
-      if (live) await this.#writeResolvConf(rec, false);
+      return live;
     });
   }
 
@@ -878,26 +871,42 @@ export class ContainerService {
    * network's list. internal (dockerd's plain error) when the container is not connected.
    */
   async disconnectNetwork(idOrName: string, network: string, _opts: { force?: boolean } = {}): Promise<void> {
-    const nets = this.d.networks;
-    if (!nets) throw new BerthError('not-implemented', 'networking is disabled');
-    const id = this.resolve(idOrName);
-    const n = nets.get(network);
-    await this.#locks.with(id, async () => {
-      const rec = await this.#sync(id);
+    await this.#changeNetworks(idOrName, network, async (rec, n, nets, live) => {
       if (n.driver !== 'bridge') throw conflict('container cannot be disconnected from host network or connected to host network');
       const reqs = endpointRequests(rec);
       const att = attachmentsOf(rec).find((a) => a.networkId === n.id);
       const kept = reqs.filter((r) => r.network !== n.name && r.network !== n.id);
       if (kept.length === reqs.length && !att) throw new BerthError('internal', `container ${rec.id} is not connected to network ${n.name}`);
-      const live = (rec.state.status === 'running' || rec.state.status === 'paused') && rec.state.pid > 0;
       if (att && live) {
         await nets.disconnectRunning(rec, att, rec.state.pid);
         rec.networks = attachmentsOf(rec).filter((a) => a !== att);
         delete rec.network;
       }
       rec.netConfig = kept;
+      return Boolean(att && live);
+    });
+  }
+
+  /**
+   * The frame of `network connect` and `disconnect`: `change` edits the container's record under
+   * its lock, given the network and whether the container runs, and says whether it changed a
+   * running container's interfaces; the record is then saved, and that container's resolv.conf
+   * rewritten.
+   */
+  async #changeNetworks(
+    idOrName: string, network: string,
+    change: (rec: ContainerRecord, n: ReturnType<NetworkService['get']>, nets: NetworkService, live: boolean) => Promise<boolean>,
+  ): Promise<void> {
+    const nets = this.d.networks;
+    if (!nets) throw new BerthError('not-implemented', 'networking is disabled');
+    const id = this.resolve(idOrName);
+    const n = nets.get(network);
+    await this.#locks.with(id, async () => {
+      const rec = await this.#sync(id);
+      const live = (rec.state.status === 'running' || rec.state.status === 'paused') && rec.state.pid > 0;
+      const touchedLive = await change(rec, n, nets, live);
       this.#save(rec);
-      if (att && live) await this.#writeResolvConf(rec, false);
+      if (touchedLive) await this.#writeResolvConf(rec, false);
     });
   }
 

@@ -90,13 +90,19 @@ describe('registries: resumable pulls, concurrent pulls, chunked and mounted pus
     return last;
   }
 
-  test('a docker pull killed halfway leaves the bytes; the next pull fetches only the rest', async () => {
+  /** A `docker pull` of the image, from scratch, whose blob the proxy stops sending halfway. */
+  async function pullStalledHalfway(): Promise<{ p: ReturnType<typeof spawn>; exited: Promise<unknown> }> {
     ok(await d.docker(['rmi', ref]), 'rmi');
     proxy.served.clear();
     proxy.arm(blob.digest, 'stall-half');
     const p = spawn('docker', ['pull', ref], { env: d.env, stdio: 'ignore' });
     const exited = new Promise((r) => p.once('exit', r));
     await proxy.stalled;
+    return { p, exited };
+  }
+
+  test('a docker pull killed halfway leaves the bytes; the next pull fetches only the rest', async () => {
+    const { p, exited } = await pullStalledHalfway();
     await new Promise((r) => setTimeout(r, 500));
     p.kill('SIGKILL');
     await exited;
@@ -110,12 +116,7 @@ describe('registries: resumable pulls, concurrent pulls, chunked and mounted pus
   });
 
   test('berthd killed (-9) halfway through a pull: after a restart the pull resumes', async () => {
-    ok(await d.docker(['rmi', ref]), 'rmi');
-    proxy.served.clear();
-    proxy.arm(blob.digest, 'stall-half');
-    const p = spawn('docker', ['pull', ref], { env: d.env, stdio: 'ignore' });
-    const exited = new Promise((r) => p.once('exit', r));
-    await proxy.stalled;
+    const { exited } = await pullStalledHalfway();
     await new Promise((r) => setTimeout(r, 1000));
     await d.kill9();
     await exited;
